@@ -1,0 +1,573 @@
+/*
+ * ses-sendmail: shared types and every cross-file prototype, grouped by
+ * the file that defines them.  A message travels in one direction:
+ * main -> conf/creds -> msg -> headers/addr -> retry -> net/tls/smtp ->
+ * exitcode, with log alongside.
+ */
+#ifndef EXTERN_H
+#define EXTERN_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Tests reach file-local functions through UNITTEST: a function marked
+ * STATIC is static in the program and visible in the unit-test build.
+ */
+#ifdef UNITTEST
+#define STATIC
+#else
+#define STATIC static
+#endif
+
+#define SES_PROGNAME		"ses-sendmail"
+#define SES_MAX_ARG		4096	/* longest argv string we accept */
+#define SES_MAX_ADDR		320	/* RFC 5321 4.5.3.1: 64 + @ + 255 */
+#define SES_MAX_RCPTS		10000	/* envelope recipients per message */
+#define SES_FAIL_TEXT		512	/* sanitised reason or reply text */
+#define SES_REPLY_MAX		4096	/* one SMTP reply, all its lines */
+#define HDR_BLOCK_MAX		(1024 * 1024)	/* header block in memory */
+#define HDR_FIELD_MAX		(256 * 1024)	/* one header field */
+#define WIRE_LINE_MAX		998	/* RFC 5322 2.1.1, without CRLF */
+
+/* ------------------------------------------------------------------ */
+/* Failures: classified where detected (leaf or mail-level modules),   */
+/* mapped to an exit code only in exitcode.c.                          */
+
+enum fail_kind {
+	FAIL_NONE = 0,
+	FAIL_USAGE,		/* bad command line */
+	FAIL_DATA,		/* the message cannot be sent as given */
+	FAIL_NOUSER,		/* a local recipient without admin_address */
+	FAIL_NOHOST,		/* the endpoint name does not exist */
+	FAIL_CONFIG,		/* configuration missing, invalid, unsafe */
+	FAIL_NOPERM,		/* the caller may not read what it asked */
+	FAIL_OS,		/* memory, temp file, fork: the system */
+	FAIL_IO,		/* reading stdin failed */
+	FAIL_SOFTWARE,		/* a bug of ours */
+	FAIL_DNS,		/* temporary resolution failure */
+	FAIL_NET,		/* refused, reset, EOF, timeout */
+	FAIL_TLS,		/* handshake or record I/O error: transient */
+	FAIL_TLS_VERIFY,	/* certificate or version refused: permanent */
+	FAIL_NOTLS,		/* STARTTLS not offered: permanent */
+	FAIL_NOAUTH,		/* neither AUTH PLAIN nor LOGIN offered */
+	FAIL_PROTOCOL,		/* the server broke SMTP framing */
+	FAIL_REPLY		/* an SMTP reply refused: see code and stage */
+};
+
+/* Where in the dialogue a failure happened. */
+enum smtp_stage {
+	SMTP_STAGE_NONE = 0,
+	SMTP_STAGE_RESOLVE,
+	SMTP_STAGE_CONNECT,
+	SMTP_STAGE_GREETING,
+	SMTP_STAGE_EHLO,
+	SMTP_STAGE_STARTTLS,
+	SMTP_STAGE_TLS,		/* handshake */
+	SMTP_STAGE_AUTH,
+	SMTP_STAGE_MAIL,
+	SMTP_STAGE_RCPT,
+	SMTP_STAGE_DATA,	/* the DATA command */
+	SMTP_STAGE_BODY,	/* sending the message, and the final dot */
+	SMTP_STAGE_QUIT
+};
+
+struct fail {
+	enum fail_kind	 kind;
+	enum smtp_stage	 stage;
+	int		 code;		/* SMTP reply code, 0 when none */
+	int		 after_data;	/* lost after the final dot */
+	char		 text[SES_FAIL_TEXT];	/* sanitised, no secret */
+};
+
+/* ------------------------------------------------------------------ */
+/* The configuration (conf.c) and its secret (creds.c).               */
+
+enum conf_tls {
+	CONF_TLS_DEFAULT = 0,	/* wrapper on 465/2465, else STARTTLS */
+	CONF_TLS_WRAPPER,
+	CONF_TLS_STARTTLS
+};
+
+enum conf_log {
+	CONF_LOG_SYSLOG = 0,
+	CONF_LOG_STDERR,
+	CONF_LOG_NONE
+};
+
+#define CONF_MAX_DELAYS		16
+
+struct conf {
+	char		 path[1024];	/* the file read, for messages */
+	char		*region;
+	char		*host;		/* from region when not set */
+	int		 port;
+	enum conf_tls	 tls;
+	char		*username;
+	char		*password;	/* secret: wiped by creds_wipe() */
+	char		*aws_secret;	/* secret: wiped by creds_wipe() */
+	char		*ca_file;
+	char		*from;
+	char	       **verified;	/* verified_domains: domains, addresses */
+	size_t		 nverified;
+	char		*admin_address;
+	char		*helo;
+	char		*configuration_set;
+	int		 timeout;	/* seconds, each network step */
+	double		 retry_delays[CONF_MAX_DELAYS];
+	size_t		 nretry_delays;	/* 0: one attempt only */
+	int		 retry_deadline;	/* seconds from program start */
+	int		 retry_after_data;
+	long long	 max_message_size;
+	int		 max_recipients;
+	int		 max_messages_per_connection;
+	int		 max_connection_age;
+	enum conf_log	 log;
+};
+
+/* conf.c */
+/*
+ * Set every default.  Always succeeds.
+ */
+void	 conf_init(struct conf *);
+/*
+ * Parse the open file fd (not closed) named path into c, then check it:
+ * required keys, ranges, host from region, tls from port.  Returns 0, or
+ * -1 with err holding "PATH:LINE: key: what is wrong" (never a value).
+ */
+int	 conf_parse_fd(int fd, const char *path, struct conf *c,
+	    char *err, size_t errlen);
+/* Parse a text already in memory, as conf_parse_fd does. */
+int	 conf_parse_buf(const char *buf, size_t len, const char *path,
+	    struct conf *c, char *err, size_t errlen);
+/* Does the configuration hold a secret (password or aws_secret)? */
+int	 conf_has_secret(const struct conf *);
+/* Is this address or its domain in verified_domains? 1 yes, 0 no. */
+int	 conf_is_verified(const struct conf *, const char *addr);
+/* Free every string; wipes the secrets first. */
+void	 conf_free(struct conf *);
+
+/* creds.c */
+/*
+ * Derive the SES SMTP password for region from an IAM secret access key
+ * (SES.md 4.2: base64(0x04 || HMAC chain)).  out gets 44 characters and
+ * a NUL; outlen must be at least 45.  Returns 0 or -1.
+ */
+int	 creds_derive(const char *secret, const char *region, char *out,
+	    size_t outlen);
+/*
+ * Make c->password usable: derive it from c->aws_secret when that is set
+ * (and wipe aws_secret).  Returns 0, or -1 with err set.
+ */
+int	 creds_prepare(struct conf *c, char *err, size_t errlen);
+/*
+ * The AUTH PLAIN initial response, base64("\0user\0password"), into a
+ * new string the caller must creds_free_secret().  NULL on failure.
+ */
+char	*creds_auth_plain(const struct conf *);
+/* base64 of one string (AUTH LOGIN); free with creds_free_secret(). */
+char	*creds_base64(const char *s);
+/* Wipe and free a secret string. */
+void	 creds_free_secret(char *);
+/* Wipe both secrets of the configuration. */
+void	 creds_wipe(struct conf *);
+
+/* ------------------------------------------------------------------ */
+/* Addresses (addr.c).                                                 */
+
+struct addr {
+	char		*addr;		/* addr-spec; domain in punycode */
+	char		*name;		/* display name as written, or NULL */
+};
+
+struct addrlist {
+	struct addr	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* addr.c */
+/*
+ * Parse an RFC 5322 address-list (groups, quoted names, comments, folded
+ * whitespace, obsolete forms loosely) of len bytes.  Each mailbox found is
+ * appended to out (duplicates included).  A mailbox without a domain
+ * (cron's "root") is accepted: callers decide.  Returns 0, or -1 with err
+ * set (syntax, non-ASCII local part, bad domain, too long).
+ */
+int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
+	    char *err, size_t errlen);
+/*
+ * Parse one sender (-f/-r): "a@b", "<a@b>", "Name <a@b>".  "" and "<>"
+ * give the null sender: out is set to "".  Returns 0 or -1 with err.
+ */
+int	 addr_parse_sender(const char *s, char *out, size_t outlen,
+	    char *err, size_t errlen);
+/* Does s contain CR, LF, NUL (in len) or another control character? */
+int	 addr_has_ctl(const char *s, size_t len);
+/*
+ * Is addr local: no '@', or "@localhost", or "@" one of this host's names
+ * (hostname, FQDN)?  Case-insensitive.
+ */
+int	 addr_is_local(const char *addr);
+/* The domain part (after the last '@'), or NULL. */
+const char *addr_domain(const char *addr);
+/*
+ * Append addr (and name, may be NULL) unless an equal address is there
+ * already (domain compared without case).  Returns 1 added, 0 duplicate,
+ * -1 out of memory.
+ */
+int	 addr_add_unique(struct addrlist *, const char *addr,
+	    const char *name);
+void	 addr_free(struct addrlist *);
+
+/* ------------------------------------------------------------------ */
+/* The message: spool (msg.c) and header block (headers.c).            */
+
+struct hdr_field {
+	const char	*name;		/* into the block, not NUL-terminated */
+	size_t		 namelen;
+	const char	*value;		/* after the colon, raw, with folds */
+	size_t		 valuelen;
+	const char	*raw;		/* the whole field, LF-terminated */
+	size_t		 rawlen;
+	int		 drop;		/* removed on output */
+	char		*replace;	/* whole new field text, LF-ended */
+};
+
+struct hdrs {
+	char		*block;		/* the header block, LF line ends */
+	size_t		 blocklen;
+	struct hdr_field *f;
+	size_t		 nf;
+	char	       **added;		/* new fields, each LF-terminated */
+	size_t		 nadded;
+};
+
+/* headers.c */
+/*
+ * Parse the header block (LF line ends, no blank line) into h; block is
+ * copied.  Returns 0 or -1 with err (a line that is neither a field nor
+ * a continuation, a field over HDR_FIELD_MAX).
+ */
+int	 hdr_parse(const char *block, size_t len, struct hdrs *h,
+	    char *err, size_t errlen);
+/*
+ * How many bytes of buf (a message start, LF line ends) form the header
+ * block: every line up to the first empty one or the first line that is
+ * neither a field nor a continuation.  *sep is set to 1 when that block
+ * is followed by an empty line (which is then part of neither).
+ */
+size_t	 hdr_block_len(const char *buf, size_t len, int *sep);
+/*
+ * Find the next field named name (case-insensitive) at or after *idx;
+ * returns it and sets *idx to its index, or NULL.  Dropped fields are
+ * skipped.
+ */
+struct hdr_field *hdr_find(struct hdrs *h, const char *name, size_t *idx);
+/* Count the fields named name that are not dropped. */
+size_t	 hdr_count(struct hdrs *h, const char *name);
+/*
+ * SES refuses a message with two of a header it allows once (SES.md 6.3).
+ * Returns 0, or -1 with err naming the field.
+ */
+int	 hdr_check_unique(struct hdrs *h, char *err, size_t errlen);
+/*
+ * -t: the recipients from To, Cc, Bcc, or only from Resent-To, Resent-Cc,
+ * Resent-Bcc when any of those exists.  Appended to out.  Returns 0 or
+ * -1 with err.
+ */
+int	 hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
+	    size_t errlen);
+/* Drop Bcc, Resent-Bcc, Return-Path, Content-Length (SPEC 4). */
+void	 hdr_remove_always(struct hdrs *h);
+/* Append a new field "Name: value\n"; printf-style.  0 or -1. */
+int	 hdr_add(struct hdrs *h, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Replace field f with "Name: value\n"; printf-style.  0 or -1. */
+int	 hdr_replace(struct hdr_field *f, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 hdr_free(struct hdrs *h);
+
+struct msg {
+	int		 fd;		/* unlinked temp file, LF line ends */
+	off_t		 len;		/* bytes in the spool */
+	off_t		 body_off;	/* where the body starts in the spool */
+	int		 body_sep;	/* input had an empty line there */
+	int		 has8bit;	/* any octet >= 0x80 */
+	struct hdrs	 hdrs;
+};
+
+/* msg.c */
+/*
+ * Read all of infd into an unlinked 0600 temp file: CRLF (and CR CR LF)
+ * to LF, a missing final newline added, the leading mbox "From " line
+ * dropped, and, unless ignore_dots, the Sendmail 8 rule (a lone "." ends
+ * the message, a leading ".." loses one dot).  A NUL byte or more than
+ * max_size octets refuses the message.  Then parse the header block into
+ * m->hdrs.  Returns 0, or -1 with f set (FAIL_DATA, FAIL_IO, FAIL_OS).
+ */
+int	 msg_spool(int infd, int ignore_dots, long long max_size,
+	    struct msg *m, struct fail *f);
+/*
+ * The same from a memory buffer (-bs, tests).
+ */
+int	 msg_spool_buf(const char *buf, size_t len, long long max_size,
+	    struct msg *m, struct fail *f);
+
+/*
+ * The wire writer: everything given to it (LF line ends) goes out with
+ * CRLF, dot-stuffed, lines over WIRE_LINE_MAX folded with CRLF SP.
+ */
+typedef int (*wire_sink)(void *arg, const void *buf, size_t len);
+struct wire {
+	wire_sink	 sink;		/* NULL: count only */
+	void		*arg;
+	int		 bol;		/* at the beginning of a line */
+	size_t		 col;		/* octets on the current wire line */
+	long long	 total;		/* octets produced */
+	size_t		 nfolded;	/* lines folded */
+	char		 buf[16384];
+	size_t		 blen;
+};
+void	 wire_init(struct wire *w, wire_sink sink, void *arg);
+int	 wire_put(struct wire *w, const char *p, size_t n);
+int	 wire_flush(struct wire *w);
+/*
+ * Write the whole message (edited header block, separator, body from the
+ * spool) through w.  Does not write the final dot.  Returns 0, or -1 with
+ * f set (a sink failure keeps the sink's f; a spool read error FAIL_OS).
+ */
+int	 msg_write(struct msg *m, struct wire *w, struct fail *f);
+/* The wire size of the message as msg_write() would send it. */
+int	 msg_wire_size(struct msg *m, long long *size, size_t *nfolded,
+	    struct fail *f);
+void	 msg_free(struct msg *m);
+
+/* ------------------------------------------------------------------ */
+/* The envelope plan: what main builds and retry sends.               */
+
+struct plan {
+	char		 sender[SES_MAX_ADDR + 1];	/* never "" */
+	struct addrlist	 rcpts;
+	int		 body8;		/* BODY=8BITMIME wanted */
+	long long	 size;		/* wire size */
+	struct msg	*msg;
+	int		*done;		/* per recipient: 1 accepted, -1 refused */
+};
+
+/* What the command line (or -bs) asks of the plan. */
+struct plan_opts {
+	const char	*sender;	/* -f/-r as given, or NULL */
+	const char	*fullname;	/* -F, or NULL */
+	int		 extract;	/* -t */
+	char	       **rcpts;		/* argv recipients */
+	size_t		 nrcpts;
+	int		 body;		/* -B: 0, 7 or 8 */
+	const char	*caller;	/* the caller's login, for From */
+	const char	*caller_name;	/* the caller's full name, or NULL */
+};
+
+/* plan.c */
+/*
+ * Build the envelope plan for the spooled message m (SPEC 4 and 5): the
+ * envelope sender, the recipients (argv, -t, deduplicated, local ones to
+ * admin_address), the header edits (removed, rewritten and added fields),
+ * the duplicate-header and size refusals.  Logs each rewrite.  Returns 0,
+ * or -1 with f set (FAIL_DATA, FAIL_NOUSER, FAIL_CONFIG, FAIL_USAGE,
+ * FAIL_OS).  p->msg points at m.
+ */
+int	 plan_build(const struct conf *c, const struct plan_opts *o,
+	    struct msg *m, struct plan *p, struct fail *f);
+/* This host's fully qualified name (cached); never NULL. */
+const char *plan_fqdn(void);
+void	 plan_free(struct plan *p);
+
+/* The outcome of a submission. */
+struct result {
+	int		 attempts;
+	double		 delay;		/* seconds since program start */
+	char		 relay[352];	/* HOST[IP]:PORT of the last connection */
+	char		 id[128];	/* SES message id of the last accept */
+	int		 ntx_ok;	/* transactions accepted */
+	int		 possible_dup;	/* a retry after a loss past the dot */
+	struct fail	 fail;		/* FAIL_NONE when all accepted */
+};
+
+/* ------------------------------------------------------------------ */
+/* Network (net.c) and TLS (tls.c).                                   */
+
+struct tls;
+
+struct conn {
+	int		 fd;
+	struct tls	*tls;		/* NULL while plain */
+	int		 timeout;	/* seconds, each step */
+	char		 host[256];	/* the name connected to (for TLS) */
+	char		 addr[64];	/* numeric address connected to */
+	int		 port;
+	char		 rbuf[8192];
+	size_t		 rpos, rlen;
+	char		 wbuf[16384];
+	size_t		 wlen;
+};
+
+/* net.c */
+/*
+ * Resolve host (every call: SES addresses change) and connect to each
+ * address in turn until one answers, each within c->timeout.  On success
+ * c is open (plain).  Returns 0, or -1 with f set: FAIL_NOHOST for a name
+ * that does not exist, FAIL_DNS, FAIL_NET (the last address's error).
+ */
+int	 conn_open(struct conn *c, const char *host, int port, int timeout,
+	    struct fail *f);
+/* Start TLS on the open connection (wrapper or after STARTTLS). */
+int	 conn_start_tls(struct conn *c, const char *ca_file,
+	    struct fail *f);
+/*
+ * Read one line (up to LF) into buf (NUL-terminated, CRLF stripped),
+ * within the timeout.  Returns its length, or -1 with f set (FAIL_NET on
+ * EOF or timeout, FAIL_PROTOCOL when longer than len - 1).
+ */
+ssize_t	 conn_readline(struct conn *c, char *buf, size_t len,
+	    struct fail *f);
+/* Is there unread input already buffered? (pipelining check) */
+int	 conn_pending(struct conn *c);
+/* Buffered write; flushed when full or by conn_flush().  0 or -1. */
+int	 conn_write(struct conn *c, const void *buf, size_t len,
+	    struct fail *f);
+int	 conn_flush(struct conn *c, struct fail *f);
+/* A wire_sink writing to a struct conn; arg is a struct conn_sink. */
+struct conn_sink {
+	struct conn	*c;
+	struct fail	*f;
+};
+int	 conn_sink_write(void *arg, const void *buf, size_t len);
+/* Close (TLS bye without waiting) and free. */
+void	 conn_close(struct conn *c);
+
+/* tls.c */
+enum {
+	TLS_OK = 0,
+	TLS_WANT_READ = -2,	/* non-blocking: poll for input */
+	TLS_WANT_WRITE = -3,	/* non-blocking: poll for output */
+	TLS_ERR = -1		/* error: reason in tls_error() */
+};
+/*
+ * A client session on fd (non-blocking) for host: TLS 1.2 or newer, SNI
+ * (not for an address literal), certificate verified against ca_file or
+ * the system store and against host.  NULL with err set on failure.
+ */
+struct tls *tls_client(int fd, const char *host, const char *ca_file,
+	    char *err, size_t errlen);
+/* One handshake step: TLS_OK, TLS_WANT_*, or TLS_ERR. */
+int	 tls_handshake(struct tls *);
+/* Did the last error come from certificate verification? */
+int	 tls_verify_failed(const struct tls *);
+ssize_t	 tls_read(struct tls *, void *buf, size_t len);
+ssize_t	 tls_write(struct tls *, const void *buf, size_t len);
+size_t	 tls_pending(struct tls *);
+/* The reason of the last TLS_ERR, one line. */
+const char *tls_error(const struct tls *);
+/* "TLS1.3 AES-256-GCM" and the like, for -v and the log. */
+const char *tls_describe(struct tls *, char *buf, size_t len);
+/* Send close_notify without waiting, and free. */
+void	 tls_close(struct tls *);
+
+/* ------------------------------------------------------------------ */
+/* SMTP client (smtp.c), the attempt loop (retry.c), the server side  */
+/* (server.c).                                                         */
+
+struct smtp;
+
+/* smtp.c */
+/*
+ * Open a session on a new connection: connect, greeting, EHLO, STARTTLS
+ * (or the wrapper), EHLO, AUTH.  Returns a session, or NULL with f set.
+ */
+struct smtp *smtp_open(const struct conf *c, int verbose, struct fail *f);
+/*
+ * One transaction: MAIL, RCPT for each of idx[0..n) (indices into
+ * p->rcpts; p->done[i] is set to -1 for one refused with 5xx at RCPT,
+ * the last such reply copied to *rf when rf is not NULL), DATA, the
+ * message, the final dot.  Returns 0 accepted (id set), 1 when every
+ * recipient was refused (RSET sent, the session is still usable), or -1
+ * with f set (f->after_data when the connection was lost after the
+ * final dot: SES may have accepted the message).
+ */
+int	 smtp_send(struct smtp *s, struct plan *p, const size_t *idx,
+	    size_t n, char *id, size_t idlen, struct fail *f,
+	    struct fail *rf);
+/* "HOST[ADDR]:PORT" of the session. */
+const char *smtp_relay(struct smtp *s);
+/* Send QUIT without waiting for its reply; close; free.  NULL is ok. */
+void	 smtp_close(struct smtp *s);
+
+/* retry.c */
+/*
+ * Submit p: transactions of at most max_recipients on one connection,
+ * attempts as SPEC 7 says.  Fills r.  Returns 0 when every recipient was
+ * accepted, else -1 (r->fail says why).
+ */
+int	 retry_submit(const struct conf *c, struct plan *p, int verbose,
+	    struct result *r);
+/* Is this failure transient (deferred) rather than permanent? */
+int	 retry_is_transient(const struct fail *f);
+/* Start the clock retry_deadline and the logged delay count from. */
+void	 retry_start_clock(void);
+/* Seconds since retry_start_clock(). */
+double	 retry_elapsed(void);
+
+/* ------------------------------------------------------------------ */
+/* Logging (log.c) and exit codes (exitcode.c).                       */
+
+/* log.c */
+void	 log_init(enum conf_log mode, int verbose);
+/* A warning: stderr (always when log is stderr, or verbose) and syslog. */
+void	 log_warn(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* An informational line: syslog, or stderr when log is stderr. */
+void	 log_info(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* The error line on stderr, also to syslog. */
+void	 log_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/*
+ * -v transcript: one SMTP line, dir '>' sent or '<' received.  AUTH
+ * payloads are masked here, the one place commands are logged.
+ */
+void	 log_smtp(int dir, const char *line, size_t len);
+/* The one summary line per message (SPEC 10). */
+void	 log_summary(const struct plan *p, const struct result *r,
+	    const struct conf *c);
+/*
+ * Copy src (len bytes) into dst, replacing control and non-ASCII octets
+ * with '?': safe to print.  Always NUL-terminates.
+ */
+void	 log_sanitize(char *dst, size_t dstlen, const char *src,
+	    size_t len);
+/* Set f's kind, stage and text (printf-style). */
+void	 fail_set(struct fail *f, enum fail_kind kind, enum smtp_stage stage,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* exitcode.c */
+/* The only mapping from a failure to a sysexits code. */
+int	 exitcode_for(const struct fail *f);
+/* Might the condition pass (deferred rather than bounced)? */
+int	 exitcode_transient(const struct fail *f);
+/* Might another attempt now help? (never for a used-up daily quota) */
+int	 exitcode_retryable(const struct fail *f);
+/* The name of a stage, for messages: "MAIL", "end of data", ... */
+const char *exitcode_stage_name(enum smtp_stage);
+/* What the user should do about f, or NULL: the 535 advice and such. */
+const char *exitcode_advice(const struct fail *f);
+
+#ifdef UNITTEST
+/* File-local functions the unit tests reach (STATIC). */
+int	 smtp_check_line(const char *line, size_t len, int code);
+double	 retry_jitter(double d);
+#endif
+
+#endif /* EXTERN_H */

@@ -1,0 +1,219 @@
+/*
+ * Logging: syslog (facility mail, ident ses-sendmail) and stderr; the
+ * -v transcript with AUTH redaction; the one summary line per message.
+ * Nothing here ever receives a secret except log_smtp(), which masks it.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "extern.h"
+
+static enum conf_log log_mode = CONF_LOG_SYSLOG;
+static int log_verbose;
+static int log_opened;
+/* After "AUTH LOGIN" the next two client lines are credentials. */
+static int log_login_lines;
+
+void
+log_init(enum conf_log mode, int verbose)
+{
+	log_mode = mode;
+	log_verbose = verbose;
+	if (!log_opened && mode == CONF_LOG_SYSLOG) {
+		openlog(SES_PROGNAME, LOG_PID, LOG_MAIL);
+		log_opened = 1;
+	}
+}
+
+static void
+log_vsyslog(int prio, const char *fmt, va_list ap)
+{
+	if (log_mode != CONF_LOG_SYSLOG)
+		return;
+	if (!log_opened) {
+		openlog(SES_PROGNAME, LOG_PID, LOG_MAIL);
+		log_opened = 1;
+	}
+	vsyslog(prio, fmt, ap);
+}
+
+static void
+log_vstderr(const char *fmt, va_list ap)
+{
+	fprintf(stderr, SES_PROGNAME ": ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_mode == CONF_LOG_STDERR || log_verbose) {
+		va_start(ap, fmt);
+		log_vstderr(fmt, ap);
+		va_end(ap);
+	}
+	va_start(ap, fmt);
+	log_vsyslog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_mode == CONF_LOG_STDERR) {
+		va_start(ap, fmt);
+		log_vstderr(fmt, ap);
+		va_end(ap);
+	}
+	va_start(ap, fmt);
+	log_vsyslog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vstderr(fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	log_vsyslog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_sanitize(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	size_t i, j;
+	unsigned char ch;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0, j = 0; i < len && j + 1 < dstlen; i++) {
+		ch = (unsigned char)src[i];
+		if (ch == '\0')
+			break;
+		dst[j++] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	dst[j] = '\0';
+}
+
+/*
+ * The one place commands are logged: an AUTH command keeps its verb and
+ * mechanism, and every credential line (the PLAIN initial response, the
+ * LOGIN user name and password) is replaced by "***".
+ */
+void
+log_smtp(int dir, const char *line, size_t len)
+{
+	char buf[SES_FAIL_TEXT];
+	const char *sp;
+
+	if (!log_verbose)
+		return;
+	if (dir == '>' && log_login_lines > 0) {
+		log_login_lines--;
+		fprintf(stderr, "%c ***\n", dir);
+		return;
+	}
+	if (dir == '>' && len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		sp = memchr(line + 5, ' ', len - 5);
+		if (len >= 10 && strncasecmp(line + 5, "LOGIN", 5) == 0)
+			log_login_lines = 2;
+		log_sanitize(buf, sizeof(buf), line,
+		    sp ? (size_t)(sp - line) : len);
+		fprintf(stderr, "%c %s%s\n", dir, buf, sp ? " ***" : "");
+		return;
+	}
+	/* A reply other than 334 ends a LOGIN exchange early. */
+	if (dir == '<' && !(len >= 3 && strncmp(line, "334", 3) == 0))
+		log_login_lines = 0;
+	log_sanitize(buf, sizeof(buf), line, len);
+	fprintf(stderr, "%c %s\n", dir, buf);
+}
+
+void
+fail_set(struct fail *f, enum fail_kind kind, enum smtp_stage stage,
+    const char *fmt, ...)
+{
+	char tmp[SES_FAIL_TEXT];
+	va_list ap;
+
+	f->kind = kind;
+	f->stage = stage;
+	va_start(ap, fmt);
+	(void)vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	log_sanitize(f->text, sizeof(f->text), tmp, strlen(tmp));
+}
+
+static const char *
+log_status(const struct result *r)
+{
+	if (r->fail.kind == FAIL_NONE)
+		return "sent";
+	return retry_is_transient(&r->fail) ? "deferred" : "bounced";
+}
+
+/* The SES message id as it appears in the delivered Message-ID. */
+static void
+log_sesid(char *buf, size_t len, const struct result *r,
+    const struct conf *c)
+{
+	const char *region = c->region ? c->region : "us-east-1";
+
+	if (r->id[0] == '\0')
+		buf[0] = '\0';
+	else if (strcmp(region, "us-east-1") == 0)
+		(void)snprintf(buf, len, " id=<%s@email.amazonses.com>", r->id);
+	else
+		(void)snprintf(buf, len, " id=<%s@%s.amazonses.com>", r->id,
+		    region);
+}
+
+/*
+ * from=<s> to=<a>,<b> size=N relay=HOST[IP]:PORT attempts=N delay=S
+ * status=sent (reply) id=<...>: Postfix's shape, so log tools know it.
+ * Only the first recipients are listed when there are many.
+ */
+void
+log_summary(const struct plan *p, const struct result *r,
+    const struct conf *c)
+{
+	char to[1024], id[200], reply[SES_FAIL_TEXT + 40];
+	size_t i;
+
+	to[0] = '\0';
+	for (i = 0; i < p->rcpts.n; i++) {
+		/* Keep room for the "... (N in all)" tail. */
+		if (strlen(to) + strlen(p->rcpts.v[i].addr) + 4 >
+		    sizeof(to) - 32) {
+			(void)snprintf(to + strlen(to), sizeof(to) - strlen(to),
+			    ",... (%zu in all)", p->rcpts.n);
+			break;
+		}
+		(void)snprintf(to + strlen(to), sizeof(to) - strlen(to),
+		    "%s<%s>", i > 0 ? "," : "", p->rcpts.v[i].addr);
+	}
+	log_sesid(id, sizeof(id), r, c);
+	if (r->fail.kind == FAIL_NONE)
+		(void)snprintf(reply, sizeof(reply), "250 Ok %s", r->id);
+	else
+		(void)snprintf(reply, sizeof(reply), "%s", r->fail.text);
+	log_info("from=<%s> to=%s size=%lld relay=%s attempts=%d "
+	    "delay=%.2f status=%s (%s)%s%s", p->sender, to, p->size,
+	    r->relay[0] ? r->relay : "none", r->attempts, r->delay,
+	    log_status(r), reply, id,
+	    r->possible_dup ? " possible-duplicate" : "");
+}

@@ -1,0 +1,566 @@
+/*
+ * ses-sendmail: a drop-in sendmail(8) that submits each message to Amazon
+ * SES over verified TLS with SMTP AUTH, synchronously, and tells the
+ * caller the outcome in its exit code (sysexits.h).
+ *
+ * This file: the flags and modes, the privilege sequence, the pipeline,
+ * and the one exit().
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "config.h"
+#include "extern.h"
+#include "pathnames.h"
+
+extern char **environ;
+
+enum mode {
+	MODE_DELIVER = 0,	/* -bm, the default */
+	MODE_SMTP,		/* -bs */
+	MODE_QUEUE,		/* -bp, mailq */
+	MODE_ALIASES,		/* -bi, newaliases */
+	MODE_FLUSH,		/* -q */
+	MODE_VERIFY,		/* -bv */
+	MODE_HELP,
+	MODE_VERSION
+};
+
+struct opts {
+	enum mode	 mode;
+	int		 extract;	/* -t */
+	int		 ignore_dots;	/* -i, -oi, -O IgnoreDots */
+	int		 verbose;	/* -v */
+	const char	*sender;	/* -f, -r */
+	const char	*fullname;	/* -F */
+	const char	*conf;		/* -C */
+	int		 body;		/* -B: 0, 7 or 8 */
+	char	       **rcpts;
+	size_t		 nrcpts;
+};
+
+enum flag_arg {
+	ARG_NONE,	/* a letter alone: -t */
+	ARG_VALUE,	/* a value glued or in the next word: -fme, -f me */
+	ARG_GLUED	/* only what is glued, maybe nothing: -q, -q1h */
+};
+
+/*
+ * Every Sendmail 8 flag: what it takes, and why an ignored one is
+ * ignored.  A flag not in this table is refused (exit 64).
+ */
+static const struct flag {
+	char		 letter;
+	enum flag_arg	 arg;
+	const char	*ignored;	/* NULL: honoured */
+} flags[] = {
+	{ 'A', ARG_VALUE, "submission type: there is one way in, to SES" },
+	{ 'B', ARG_VALUE, NULL },	/* body type, sent as BODY= */
+	{ 'b', ARG_VALUE, NULL },	/* mode */
+	{ 'C', ARG_VALUE, NULL },	/* configuration file */
+	{ 'd', ARG_GLUED, "Sendmail debug levels mean nothing here: use -v" },
+	{ 'F', ARG_VALUE, NULL },	/* full name for a generated From: */
+	{ 'f', ARG_VALUE, NULL },	/* envelope sender */
+	{ 'G', ARG_NONE, "gateway submission: SES treats all mail alike" },
+	{ 'h', ARG_VALUE, "hop count: the message leaves this host at once" },
+	{ 'i', ARG_NONE, NULL },	/* a lone dot is not the end */
+	{ 'L', ARG_VALUE, "syslog tag: the ident is always ses-sendmail" },
+	{ 'm', ARG_NONE, "me too: there is no alias expansion to drop us" },
+	{ 'N', ARG_VALUE, "DSN notify: SES offers no DSN" },
+	{ 'n', ARG_NONE, "no aliasing: there are no aliases" },
+	{ 'O', ARG_VALUE, NULL },	/* IgnoreDots honoured, rest ignored */
+	{ 'o', ARG_VALUE, NULL },	/* -oi honoured, rest ignored */
+	{ 'q', ARG_GLUED, NULL },	/* queue run */
+	{ 'R', ARG_VALUE, "DSN return: SES offers no DSN" },
+	{ 'r', ARG_VALUE, NULL },	/* envelope sender, old name */
+	{ 's', ARG_NONE, "save From lines: obsolete" },
+	{ 't', ARG_NONE, NULL },	/* recipients from the header */
+	{ 'U', ARG_NONE, "initial user submission: always the case" },
+	{ 'V', ARG_VALUE, "DSN envelope id: SES offers no DSN" },
+	{ 'v', ARG_NONE, NULL },	/* SMTP dialogue on stderr */
+	{ 'X', ARG_VALUE, "traffic log: never opened, no flag writes a file" },
+};
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fatal(int ex, const char *fmt, ...)
+{
+	char buf[SES_FAIL_TEXT * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_error("%s", buf);
+	exit(ex);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: ses-sendmail [-iotv] [-B type] [-C file] [-F name] "
+	    "[-f sender] [-bm | -bs | -bv | -bp | -bi | -q] [--] "
+	    "[recipient ...]\n"
+	    "       ses-sendmail --help | --version\n");
+	exit(EX_USAGE);
+}
+
+static const struct flag *
+flag_find(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].letter == letter)
+			return &flags[i];
+	return NULL;
+}
+
+/* An argument that will become an address or a header must be clean. */
+static void
+opts_check_arg(const char *what, const char *s)
+{
+	if (strlen(s) > SES_MAX_ARG)
+		fatal(EX_USAGE, "%s is longer than %d octets", what,
+		    SES_MAX_ARG);
+	if (addr_has_ctl(s, strlen(s)))
+		fatal(EX_USAGE, "%s contains a control character (CR, LF, "
+		    "NUL...): refused", what);
+}
+
+static void
+opts_mode(struct opts *o, const char *v)
+{
+	static const struct {
+		const char	*name;
+		enum mode	 mode;
+	} modes[] = {
+		{ "m", MODE_DELIVER }, { "s", MODE_SMTP }, { "p", MODE_QUEUE },
+		{ "i", MODE_ALIASES }, { "v", MODE_VERIFY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(v, modes[i].name) == 0) {
+			o->mode = modes[i].mode;
+			return;
+		}
+	/* -bd, -bD, -bt, -bh, -bH, -bP and the rest: a daemon's modes. */
+	fatal(EX_USAGE, "-b%.8s is not supported: ses-sendmail has no daemon, "
+	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", v);
+}
+
+/* -o and -O: only IgnoreDots means anything; the rest are ignored. */
+static void
+opts_option(struct opts *o, char letter, const char *v)
+{
+	if (letter == 'o' && v[0] == 'i')
+		o->ignore_dots = strcasecmp(v + 1, "false") != 0 &&
+		    strcasecmp(v + 1, "f") != 0;
+	else if (letter == 'O' && strncasecmp(v, "IgnoreDots", 10) == 0)
+		o->ignore_dots = strcasecmp(v + 10, "=false") != 0 &&
+		    strcasecmp(v + 10, "=f") != 0;
+	/* Else: delivery is always synchronous (-odi, -odb), errors are
+	 * always the exit code (-oem, -oep), there is no alias file (-oA). */
+}
+
+static void
+opts_value(struct opts *o, char letter, const char *v)
+{
+	switch (letter) {
+	case 'B':
+		if (strcasecmp(v, "8BITMIME") == 0)
+			o->body = 8;
+		else if (strcasecmp(v, "7BIT") == 0)
+			o->body = 7;
+		else
+			fatal(EX_USAGE, "-B takes 7BIT or 8BITMIME");
+		break;
+	case 'b':
+		opts_mode(o, v);
+		break;
+	case 'C':
+		o->conf = v;
+		break;
+	case 'F':
+		opts_check_arg("the full name (-F)", v);
+		o->fullname = v;
+		break;
+	case 'f':
+	case 'r':
+		opts_check_arg("the sender address (-f)", v);
+		o->sender = v;
+		break;
+	case 'O':
+	case 'o':
+		opts_option(o, letter, v);
+		break;
+	case 'q':
+		o->mode = MODE_FLUSH;
+		break;
+	}
+}
+
+static void
+opts_long(struct opts *o, const char *arg)
+{
+	if (strcmp(arg, "--help") == 0)
+		o->mode = MODE_HELP;
+	else if (strcmp(arg, "--version") == 0)
+		o->mode = MODE_VERSION;
+	else
+		fatal(EX_USAGE, "unknown option %.40s (see --help)", arg);
+}
+
+/*
+ * Sendmail's command line: options before or after recipients, "--" ends
+ * them, values glued or separate, letters combined (-ti).
+ */
+static void
+opts_parse(struct opts *o, int argc, char *argv[])
+{
+	const struct flag *fl;
+	const char *a, *v;
+	int i, only_rcpts = 0;
+
+	if ((o->rcpts = reallocarray(NULL, (size_t)argc + 1,
+	    sizeof(*o->rcpts))) == NULL)
+		fatal(EX_OSERR, "out of memory");
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (only_rcpts || a[0] != '-' || a[1] == '\0') {
+			opts_check_arg("a recipient address", a);
+			o->rcpts[o->nrcpts++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_rcpts = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			opts_long(o, a);
+			continue;
+		}
+		for (a++; *a != '\0'; a++) {
+			if ((fl = flag_find(*a)) == NULL) {
+				log_error("unknown flag -%c",
+				    isprint((unsigned char)*a) ? *a : '?');
+				usage();
+			}
+			if (fl->arg == ARG_NONE) {
+				if (*a == 't')
+					o->extract = 1;
+				else if (*a == 'i')
+					o->ignore_dots = 1;
+				else if (*a == 'v')
+					o->verbose = 1;
+				continue;
+			}
+			v = a + 1;
+			if (fl->arg == ARG_VALUE && *v == '\0') {
+				if (++i >= argc)
+					fatal(EX_USAGE, "-%c needs a value",
+					    *a);
+				v = argv[i];
+			}
+			if (fl->ignored == NULL)
+				opts_value(o, *a, v);
+			break;
+		}
+	}
+}
+
+/* Make sure fds 0 to 2 are open, so no file we open becomes one. */
+static void
+sanitize_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		(void)close(fd);
+	else
+		exit(EX_OSERR);
+}
+
+/*
+ * Drop the group (and user) privilege for good: real, effective and
+ * saved, then check it took (SPEC 11).
+ */
+static void
+drop_privileges(void)
+{
+	uid_t uid = getuid(), ru, eu, su;
+	gid_t gid = getgid(), rg, eg, sg;
+
+	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
+		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
+	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) ==
+	    -1 || rg != gid || eg != gid || sg != gid || ru != uid ||
+	    eu != uid || su != uid)
+		fatal(EX_OSERR, "privileges were not dropped: refusing to go on");
+}
+
+/* Open the configuration file: no symlink, a regular file. */
+static int
+conf_open(const char *path, int as_caller, struct stat *st)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1) {
+		if (errno == ELOOP)
+			fatal(EX_CONFIG, "%s: is a symbolic link: refused, "
+			    "name the file itself", path);
+		if (errno == EACCES && as_caller)
+			fatal(EX_NOPERM, "%s: you may not read it (-C opens "
+			    "the file as you)", path);
+		fatal(EX_CONFIG, "cannot open the configuration %s: %s",
+		    path, strerror(errno));
+	}
+	if (fstat(fd, st) == -1)
+		fatal(EX_CONFIG, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		fatal(EX_CONFIG, "%s: not a regular file: refused", path);
+	return fd;
+}
+
+static void
+conf_load(struct opts *o, struct conf *c)
+{
+	char err[SES_FAIL_TEXT];
+	struct stat st;
+	const char *path;
+	int fd, caller;
+
+	path = o->conf ? o->conf : _PATH_SES_CONF;
+	/* -C from anyone but root: open the file as the caller. */
+	caller = o->conf != NULL && getuid() != 0;
+	if (caller)
+		drop_privileges();
+	fd = conf_open(path, caller, &st);
+	drop_privileges();
+	conf_init(c);
+	if (conf_parse_fd(fd, path, c, err, sizeof(err)) == -1)
+		fatal(EX_CONFIG, "%s", err);
+	(void)close(fd);
+	if (conf_has_secret(c) && (st.st_mode & (S_IRWXO | S_IWGRP)))
+		fatal(EX_CONFIG, "%s: holds a secret but is %s by others: "
+		    "chown root:%s and chmod 0640 it", path,
+		    (st.st_mode & S_IWGRP) ? "writable" : "readable",
+		    INSTALL_GROUP);
+	if (creds_prepare(c, err, sizeof(err)) == -1)
+		fatal(EX_CONFIG, "%s: %s", path, err);
+	if (c->helo == NULL && (c->helo = strdup(plan_fqdn())) == NULL)
+		fatal(EX_OSERR, "out of memory");
+}
+
+static void __attribute__((noreturn))
+print_version(enum mode mode)
+{
+	printf("ses-sendmail %s (GnuTLS %s)\nconfiguration: %s\n",
+	    PACKAGE_VERSION, gnutls_check_version(NULL), _PATH_SES_CONF);
+	if (mode == MODE_HELP)
+		printf("\nusage: ses-sendmail [flags] [--] [recipient ...]\n"
+		    "  -t          recipients also from To:, Cc:, Bcc:\n"
+		    "  -i, -oi     a lone dot does not end the message\n"
+		    "  -f ADDR     envelope sender (-r too)\n"
+		    "  -F NAME     full name for a generated From:\n"
+		    "  -C FILE     another configuration file\n"
+		    "  -B TYPE     7BIT or 8BITMIME\n"
+		    "  -v          show the SMTP dialogue (AUTH masked)\n"
+		    "  -bm -bs -bv -bp -bi -q   modes; see ses-sendmail(8)\n");
+	exit(EX_OK);
+}
+
+/* The caller's login and full name, for a generated From:. */
+static void
+caller_identity(const char **login, const char **name)
+{
+	static char lbuf[64], nbuf[256];
+	struct passwd *pw;
+
+	(void)snprintf(lbuf, sizeof(lbuf), "uid%u", (unsigned)getuid());
+	nbuf[0] = '\0';
+	if ((pw = getpwuid(getuid())) != NULL) {
+		(void)strlcpy(lbuf, pw->pw_name, sizeof(lbuf));
+		if (pw->pw_gecos != NULL)
+			(void)strlcpy(nbuf, pw->pw_gecos, sizeof(nbuf));
+		nbuf[strcspn(nbuf, ",")] = '\0';
+		if (addr_has_ctl(nbuf, strlen(nbuf)))
+			nbuf[0] = '\0';
+	}
+	*login = lbuf;
+	*name = nbuf[0] ? nbuf : NULL;
+}
+
+static void
+plan_opts_from(const struct opts *o, struct plan_opts *po)
+{
+	memset(po, 0, sizeof(*po));
+	po->sender = o->sender;
+	po->fullname = o->fullname;
+	po->extract = o->extract;
+	po->rcpts = o->rcpts;
+	po->nrcpts = o->nrcpts;
+	po->body = o->body;
+	caller_identity(&po->caller, &po->caller_name);
+}
+
+/* The recipients not delivered, for the error line. */
+static void
+undelivered(const struct plan *p, char *buf, size_t len)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->rcpts.n; i++) {
+		if (p->done[i] == 1)
+			continue;
+		if (buf[0] != '\0')
+			(void)strlcat(buf, ", ", len);
+		if (strlcat(buf, p->rcpts.v[i].addr, len) >= len)
+			break;
+	}
+}
+
+static int
+report(const struct plan *p, const struct result *r)
+{
+	char list[SES_FAIL_TEXT];
+	const char *advice;
+
+	if (r->fail.kind == FAIL_NONE)
+		return EX_OK;
+	advice = exitcode_advice(&r->fail);
+	undelivered(p, list, sizeof(list));
+	if (r->ntx_ok > 0 || (r->fail.stage == SMTP_STAGE_RCPT &&
+	    r->fail.code / 100 == 5))
+		log_error("not delivered to %s: %s%s%s", list, r->fail.text,
+		    advice ? "; " : "", advice ? advice : "");
+	else
+		log_error("message not sent: %s%s%s", r->fail.text,
+		    advice ? "; " : "", advice ? advice : "");
+	return exitcode_for(&r->fail);
+}
+
+static int
+verify_recipients(const struct conf *c, const struct opts *o)
+{
+	struct plan_opts po;
+	struct plan p;
+	struct msg m;
+	struct fail f;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	plan_opts_from(o, &po);
+	if (msg_spool_buf("", 0, c->max_message_size, &m, &f) == -1 ||
+	    plan_build(c, &po, &m, &p, &f) == -1) {
+		log_error("%s", f.text);
+		return exitcode_for(&f);
+	}
+	for (i = 0; i < p.rcpts.n; i++)
+		printf("%s... deliverable: via SES %s\n", p.rcpts.v[i].addr,
+		    c->host);
+	plan_free(&p);
+	msg_free(&m);
+	return EX_OK;
+}
+
+static int
+deliver(struct conf *c, const struct opts *o)
+{
+	struct plan_opts po;
+	struct result r;
+	struct plan p;
+	struct msg m;
+	int ex;
+
+	memset(&r, 0, sizeof(r));
+	plan_opts_from(o, &po);
+	/* All of stdin first: SES drops a session idle for ~10 s. */
+	if (msg_spool(STDIN_FILENO, o->ignore_dots, c->max_message_size, &m,
+	    &r.fail) == -1 || plan_build(c, &po, &m, &p, &r.fail) == -1) {
+		log_error("message not sent: %s", r.fail.text);
+		return exitcode_for(&r.fail);
+	}
+	(void)retry_submit(c, &p, o->verbose, &r);
+	log_summary(&p, &r, c);
+	ex = report(&p, &r);
+	plan_free(&p);
+	msg_free(&m);
+	return ex;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char *empty_env[] = { NULL };
+	struct rlimit rl = { 0, 0 };
+	struct opts o;
+	struct conf c;
+	const char *base;
+	int ex;
+
+	retry_start_clock();
+	sanitize_fds();
+	(void)signal(SIGPIPE, SIG_IGN);
+	/* No core file may hold the secret. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Set-group-ID: nothing from the caller's environment is used. */
+	if (getegid() != getgid() || geteuid() != getuid())
+		environ = empty_env;
+	memset(&o, 0, sizeof(o));
+	base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "");
+	if (strcmp(base, "mailq") == 0)
+		o.mode = MODE_QUEUE;
+	else if (strcmp(base, "newaliases") == 0)
+		o.mode = MODE_ALIASES;
+	opts_parse(&o, argc, argv);
+
+	switch (o.mode) {
+	case MODE_HELP:
+	case MODE_VERSION:
+		print_version(o.mode);
+	case MODE_QUEUE:
+		drop_privileges();
+		printf("Mail queue is empty\n");
+		exit(EX_OK);
+	case MODE_ALIASES:
+	case MODE_FLUSH:
+		/* No aliases to rebuild, no queue to run. */
+		drop_privileges();
+		exit(EX_OK);
+	case MODE_SMTP:
+		fatal(EX_USAGE, "-bs is not available in this version");
+	default:
+		break;
+	}
+	conf_load(&o, &c);
+	log_init(c.log, o.verbose);
+	ex = o.mode == MODE_VERIFY ? verify_recipients(&c, &o) :
+	    deliver(&c, &o);
+	conf_free(&c);
+	free(o.rcpts);
+	exit(ex);
+}

@@ -1,0 +1,575 @@
+/*
+ * The SMTP client: an explicit state machine over a struct conn, one
+ * command at a time (SES offers no PIPELINING).  Every transition goes
+ * through smtp_goto(), which traces it under -v.  Replies are checked
+ * line by line (code, framing, characters, length): the server is
+ * untrusted input too.  Failures are classified here, as struct fail;
+ * nothing here exits.  RFC 5321, RFC 3207, RFC 4954, SPEC 6.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "extern.h"
+
+enum smtp_state {
+	SMTP_STATE_CONNECT = 0,
+	SMTP_STATE_TLS,		/* implicit TLS (wrapper) or after STARTTLS */
+	SMTP_STATE_GREETING,
+	SMTP_STATE_EHLO,
+	SMTP_STATE_STARTTLS,
+	SMTP_STATE_AUTH,
+	SMTP_STATE_READY,	/* authenticated, between transactions */
+	SMTP_STATE_MAIL,
+	SMTP_STATE_RCPT,
+	SMTP_STATE_DATA,
+	SMTP_STATE_BODY,
+	SMTP_STATE_QUIT,
+	SMTP_STATE_FAILED
+};
+
+static const char *const smtp_state_names[] = {
+	[SMTP_STATE_CONNECT] = "CONNECT",
+	[SMTP_STATE_TLS] = "TLS",
+	[SMTP_STATE_GREETING] = "GREETING",
+	[SMTP_STATE_EHLO] = "EHLO",
+	[SMTP_STATE_STARTTLS] = "STARTTLS",
+	[SMTP_STATE_AUTH] = "AUTH",
+	[SMTP_STATE_READY] = "READY",
+	[SMTP_STATE_MAIL] = "MAIL",
+	[SMTP_STATE_RCPT] = "RCPT",
+	[SMTP_STATE_DATA] = "DATA",
+	[SMTP_STATE_BODY] = "BODY",
+	[SMTP_STATE_QUIT] = "QUIT",
+	[SMTP_STATE_FAILED] = "FAILED",
+};
+
+/* The stage a failure in each state is reported at. */
+static const enum smtp_stage smtp_state_stage[] = {
+	[SMTP_STATE_CONNECT] = SMTP_STAGE_CONNECT,
+	[SMTP_STATE_TLS] = SMTP_STAGE_TLS,
+	[SMTP_STATE_GREETING] = SMTP_STAGE_GREETING,
+	[SMTP_STATE_EHLO] = SMTP_STAGE_EHLO,
+	[SMTP_STATE_STARTTLS] = SMTP_STAGE_STARTTLS,
+	[SMTP_STATE_AUTH] = SMTP_STAGE_AUTH,
+	[SMTP_STATE_READY] = SMTP_STAGE_NONE,
+	[SMTP_STATE_MAIL] = SMTP_STAGE_MAIL,
+	[SMTP_STATE_RCPT] = SMTP_STAGE_RCPT,
+	[SMTP_STATE_DATA] = SMTP_STAGE_DATA,
+	[SMTP_STATE_BODY] = SMTP_STAGE_BODY,
+	[SMTP_STATE_QUIT] = SMTP_STAGE_QUIT,
+	[SMTP_STATE_FAILED] = SMTP_STAGE_NONE,
+};
+
+#define SMTP_EXT_8BITMIME	0x01
+#define SMTP_EXT_STARTTLS	0x02
+#define SMTP_EXT_AUTH_PLAIN	0x04
+#define SMTP_EXT_AUTH_LOGIN	0x08
+#define SMTP_EXT_SIZE		0x10
+
+#define SMTP_REPLY_LINES	100	/* more lines than this is hostile */
+
+struct smtp {
+	struct conn		 c;
+	const struct conf	*conf;
+	int			 verbose;
+	enum smtp_state		 state;
+	int			 tls_done;	/* TLS is up: never again */
+	unsigned int		 ext;		/* SMTP_EXT_* from EHLO */
+	long long		 size_max;	/* SIZE, 0 when none */
+	char			 relay[352];
+	int			 code;		/* last reply */
+	char			 reply[SES_REPLY_MAX];	/* its last line */
+};
+
+static void
+smtp_goto(struct smtp *s, enum smtp_state next)
+{
+	if (s->verbose)
+		fprintf(stderr, "  [%s -> %s]\n", smtp_state_names[s->state],
+		    smtp_state_names[next]);
+	s->state = next;
+}
+
+static enum smtp_stage
+smtp_stage(const struct smtp *s)
+{
+	return smtp_state_stage[s->state];
+}
+
+/* Send one command line (CRLF added) and flush it. */
+static int __attribute__((format(printf, 3, 4)))
+smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
+{
+	char line[SES_MAX_ADDR * 2 + 512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+		fail_set(f, FAIL_SOFTWARE, smtp_stage(s),
+		    "command too long for %s", smtp_state_names[s->state]);
+		return -1;
+	}
+	log_smtp('>', line, (size_t)n);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (conn_write(&s->c, line, (size_t)n, f) == -1 ||
+	    conn_flush(&s->c, f) == -1) {
+		explicit_bzero(line, sizeof(line));
+		f->stage = smtp_stage(s);
+		return -1;
+	}
+	/* The line may have held a credential. */
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(s->c.wbuf, sizeof(s->c.wbuf));
+	return 0;
+}
+
+/*
+ * Check one reply line (RFC 5321 4.2): three digits, then SP, '-' or the
+ * end; the same code on every line; printable characters.
+ */
+STATIC int
+smtp_check_line(const char *line, size_t len, int code)
+{
+	size_t i;
+
+	if (len < 3 || !isdigit((unsigned char)line[0]) ||
+	    !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]) || line[0] < '2' ||
+	    line[0] > '5')
+		return -1;
+	if (len > 3 && line[3] != ' ' && line[3] != '-')
+		return -1;
+	if (code != 0 && (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+	    (line[2] - '0') != code)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (line[i] == '\0')
+			return -1;
+	return 0;
+}
+
+/* EHLO keywords we use (RFC 5321 4.1.1.1, RFC 4954, RFC 1870). */
+static void
+smtp_ehlo_line(struct smtp *s, const char *kw)
+{
+	const char *errstr;
+
+	if (strcasecmp(kw, "8BITMIME") == 0)
+		s->ext |= SMTP_EXT_8BITMIME;
+	else if (strcasecmp(kw, "STARTTLS") == 0)
+		s->ext |= SMTP_EXT_STARTTLS;
+	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' ||
+	    kw[4] == ' ')) {
+		/* RFC 1870: "SIZE" alone or "SIZE 0" means no fixed limit. */
+		s->ext |= SMTP_EXT_SIZE;
+		s->size_max = 0;
+		if (kw[4] == ' ') {
+			s->size_max = strtonum(kw + 5, 0, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				s->size_max = 0;
+		}
+	} else if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' ||
+	    kw[4] == '=')) {
+		/* Mechanisms are space-separated words. */
+		for (kw += 5; *kw != '\0';) {
+			if (strncasecmp(kw, "PLAIN", 5) == 0 &&
+			    (kw[5] == ' ' || kw[5] == '\0'))
+				s->ext |= SMTP_EXT_AUTH_PLAIN;
+			if (strncasecmp(kw, "LOGIN", 5) == 0 &&
+			    (kw[5] == ' ' || kw[5] == '\0'))
+				s->ext |= SMTP_EXT_AUTH_LOGIN;
+			kw += strcspn(kw, " ");
+			kw += strspn(kw, " ");
+		}
+	}
+}
+
+/*
+ * Read one whole reply; its code goes to s->code and its last line's
+ * text to s->reply.  EHLO lines are parsed on the way.  Returns the
+ * code, or -1 with f set (FAIL_NET for EOF or timeout, FAIL_PROTOCOL for
+ * a malformed reply).
+ */
+static int
+smtp_reply(struct smtp *s, struct fail *f)
+{
+	char line[1024], clean[sizeof(line)];
+	ssize_t n;
+	int lines, code = 0;
+
+	s->ext = s->state == SMTP_STATE_EHLO ? 0 : s->ext;
+	for (lines = 0; lines < SMTP_REPLY_LINES; lines++) {
+		if ((n = conn_readline(&s->c, line, sizeof(line), f)) == -1) {
+			f->stage = smtp_stage(s);
+			return -1;
+		}
+		log_smtp('<', line, (size_t)n);
+		if (smtp_check_line(line, (size_t)n, code) == -1) {
+			log_sanitize(clean, 80, line, (size_t)n);
+			fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
+			    "%s sent a malformed reply at %s: \"%s\"",
+			    s->relay, exitcode_stage_name(smtp_stage(s)),
+			    clean);
+			return -1;
+		}
+		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+		    (line[2] - '0');
+		if (s->state == SMTP_STATE_EHLO && lines > 0 && n > 4)
+			smtp_ehlo_line(s, line + 4);
+		if (n <= 3 || line[3] == ' ') {
+			s->code = code;
+			log_sanitize(s->reply, sizeof(s->reply), line,
+			    (size_t)n);
+			return code;
+		}
+	}
+	fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
+	    "%s sent a reply of more than %d lines", s->relay,
+	    SMTP_REPLY_LINES);
+	return -1;
+}
+
+/* Expect a reply of class want (2 or 3); else fill f from the reply. */
+static int
+smtp_expect(struct smtp *s, int want, struct fail *f)
+{
+	int code;
+
+	if ((code = smtp_reply(s, f)) == -1)
+		return -1;
+	if (code / 100 == want)
+		return 0;
+	fail_set(f, FAIL_REPLY, smtp_stage(s), "SES answered %s with: %s",
+	    exitcode_stage_name(smtp_stage(s)), s->reply);
+	f->code = code;
+	return -1;
+}
+
+static int
+smtp_start_tls(struct smtp *s, struct fail *f)
+{
+	char desc[128];
+
+	if (conn_start_tls(&s->c, s->conf->ca_file, f) == -1)
+		return -1;
+	s->tls_done = 1;
+	if (s->verbose)
+		fprintf(stderr, "  [TLS: %s]\n",
+		    tls_describe(s->c.tls, desc, sizeof(desc)));
+	return 0;
+}
+
+static int
+smtp_auth_login(struct smtp *s, struct fail *f)
+{
+	char *b64;
+	int rv;
+
+	if (smtp_cmd(s, f, "AUTH LOGIN") == -1 || smtp_expect(s, 3, f) == -1)
+		return -1;
+	if ((b64 = creds_base64(s->conf->username)) == NULL)
+		goto oom;
+	rv = smtp_cmd(s, f, "%s", b64);
+	creds_free_secret(b64);
+	if (rv == -1 || smtp_expect(s, 3, f) == -1)
+		return -1;
+	if ((b64 = creds_base64(s->conf->password)) == NULL)
+		goto oom;
+	rv = smtp_cmd(s, f, "%s", b64);
+	creds_free_secret(b64);
+	return rv == -1 ? -1 : smtp_expect(s, 2, f);
+oom:
+	fail_set(f, FAIL_OS, SMTP_STAGE_AUTH, "out of memory");
+	return -1;
+}
+
+/* AUTH PLAIN with an initial response (RFC 4954 4); LOGIN only without. */
+static int
+smtp_auth(struct smtp *s, struct fail *f)
+{
+	char *b64;
+	int rv;
+
+	if (!(s->ext & (SMTP_EXT_AUTH_PLAIN | SMTP_EXT_AUTH_LOGIN))) {
+		fail_set(f, FAIL_NOAUTH, SMTP_STAGE_AUTH,
+		    "%s offers neither AUTH PLAIN nor AUTH LOGIN", s->relay);
+		return -1;
+	}
+	if (!(s->ext & SMTP_EXT_AUTH_PLAIN))
+		return smtp_auth_login(s, f);
+	if ((b64 = creds_auth_plain(s->conf)) == NULL) {
+		fail_set(f, FAIL_OS, SMTP_STAGE_AUTH, "out of memory");
+		return -1;
+	}
+	rv = smtp_cmd(s, f, "AUTH PLAIN %s", b64);
+	creds_free_secret(b64);
+	return rv == -1 ? -1 : smtp_expect(s, 2, f);
+}
+
+/*
+ * One step of the session set-up; the switch has one arm per state.
+ * CONNECT -> [TLS] -> GREETING -> EHLO -> [STARTTLS -> TLS -> EHLO] ->
+ * AUTH -> READY.  Never AUTH, MAIL or data without TLS.
+ */
+static int
+smtp_open_step(struct smtp *s, struct fail *f)
+{
+	switch (s->state) {
+	case SMTP_STATE_CONNECT:
+		if (conn_open(&s->c, s->conf->host, s->conf->port,
+		    s->conf->timeout, f) == -1)
+			return -1;
+		(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d",
+		    s->c.host, s->c.addr, s->c.port);
+		smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ?
+		    SMTP_STATE_TLS : SMTP_STATE_GREETING);
+		return 0;
+	case SMTP_STATE_TLS:
+		if (smtp_start_tls(s, f) == -1)
+			return -1;
+		smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ?
+		    SMTP_STATE_GREETING : SMTP_STATE_EHLO);
+		/* RFC 3207 4.2: forget what was said before TLS. */
+		if (s->state == SMTP_STATE_EHLO)
+			return smtp_cmd(s, f, "EHLO %s", s->conf->helo);
+		return 0;
+	case SMTP_STATE_GREETING:
+		if (smtp_expect(s, 2, f) == -1)
+			return -1;
+		smtp_goto(s, SMTP_STATE_EHLO);
+		return smtp_cmd(s, f, "EHLO %s", s->conf->helo);
+	case SMTP_STATE_EHLO:
+		if (smtp_expect(s, 2, f) == -1)
+			return -1;
+		if (s->tls_done) {
+			smtp_goto(s, SMTP_STATE_AUTH);
+			return 0;
+		}
+		if (!(s->ext & SMTP_EXT_STARTTLS)) {
+			fail_set(f, FAIL_NOTLS, SMTP_STAGE_STARTTLS,
+			    "%s does not offer STARTTLS: refusing to send "
+			    "without TLS", s->relay);
+			return -1;
+		}
+		smtp_goto(s, SMTP_STATE_STARTTLS);
+		return smtp_cmd(s, f, "STARTTLS");
+	case SMTP_STATE_STARTTLS:
+		if (smtp_expect(s, 2, f) == -1)
+			return -1;
+		/* Plaintext after the 220 would be injected (RFC 3207 6). */
+		if (conn_pending(&s->c)) {
+			fail_set(f, FAIL_PROTOCOL, SMTP_STAGE_STARTTLS,
+			    "%s sent data after its STARTTLS reply", s->relay);
+			return -1;
+		}
+		smtp_goto(s, SMTP_STATE_TLS);
+		return 0;
+	case SMTP_STATE_AUTH:
+		if (smtp_auth(s, f) == -1)
+			return -1;
+		smtp_goto(s, SMTP_STATE_READY);
+		return 0;
+	default:
+		fail_set(f, FAIL_SOFTWARE, smtp_stage(s),
+		    "session set-up in state %s", smtp_state_names[s->state]);
+		return -1;
+	}
+}
+
+struct smtp *
+smtp_open(const struct conf *c, int verbose, struct fail *f)
+{
+	struct smtp *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
+		return NULL;
+	}
+	s->c.fd = -1;
+	s->conf = c;
+	s->verbose = verbose;
+	s->state = SMTP_STATE_CONNECT;
+	(void)snprintf(s->relay, sizeof(s->relay), "%s:%d", c->host, c->port);
+	while (s->state != SMTP_STATE_READY) {
+		if (smtp_open_step(s, f) == -1) {
+			smtp_goto(s, SMTP_STATE_FAILED);
+			conn_close(&s->c);
+			free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+/* The SES message id from "250 Ok <id>". */
+static void
+smtp_id(const struct smtp *s, char *id, size_t idlen)
+{
+	const char *p = s->reply + 3;
+
+	p += strspn(p, " -");
+	if (strncasecmp(p, "Ok ", 3) == 0)
+		p += 3;
+	p += strspn(p, " ");
+	(void)strlcpy(id, p, idlen);
+	id[strcspn(id, " ")] = '\0';
+}
+
+static int
+smtp_mail(struct smtp *s, struct plan *p, struct fail *f)
+{
+	char params[64] = "";
+
+	if ((s->ext & SMTP_EXT_SIZE) && s->size_max > 0 &&
+	    p->size > s->size_max) {
+		fail_set(f, FAIL_DATA, SMTP_STAGE_MAIL,
+		    "message refused: %lld octets, the server takes at most "
+		    "%lld (SIZE)", p->size, s->size_max);
+		return -1;
+	}
+	if (s->ext & SMTP_EXT_8BITMIME) {
+		if (p->body8 == 8 || (p->body8 == 0 && p->msg->has8bit))
+			(void)strlcat(params, " BODY=8BITMIME", sizeof(params));
+		else if (p->body8 == 7)
+			(void)strlcat(params, " BODY=7BIT", sizeof(params));
+	}
+	if (s->ext & SMTP_EXT_SIZE)
+		(void)snprintf(params + strlen(params),
+		    sizeof(params) - strlen(params), " SIZE=%lld", p->size);
+	smtp_goto(s, SMTP_STATE_MAIL);
+	if (smtp_cmd(s, f, "MAIL FROM:<%s>%s", p->sender, params) == -1)
+		return -1;
+	return smtp_expect(s, 2, f);
+}
+
+/*
+ * RCPT for each recipient; a 5xx refuses that one recipient (the others
+ * still go), anything else fails the transaction.  Returns the number
+ * accepted, or -1.
+ */
+static int
+smtp_rcpts(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
+    struct fail *f, struct fail *rf)
+{
+	struct fail refused;
+	size_t i;
+	int accepted = 0;
+
+	smtp_goto(s, SMTP_STATE_RCPT);
+	memset(&refused, 0, sizeof(refused));
+	for (i = 0; i < n; i++) {
+		if (smtp_cmd(s, f, "RCPT TO:<%s>", p->rcpts.v[idx[i]].addr) ==
+		    -1)
+			return -1;
+		if (smtp_expect(s, 2, f) == 0) {
+			accepted++;
+			continue;
+		}
+		if (f->kind != FAIL_REPLY || f->code / 100 != 5)
+			return -1;
+		/* RFC 5321 3.3: a refused recipient leaves the others. */
+		p->done[idx[i]] = -1;
+		log_warn("SES refused recipient <%s>: %s",
+		    p->rcpts.v[idx[i]].addr, s->reply);
+		refused = *f;
+		memset(f, 0, sizeof(*f));
+	}
+	if (refused.kind != FAIL_NONE && rf != NULL)
+		*rf = refused;
+	return accepted;
+}
+
+static int
+smtp_body(struct smtp *s, struct plan *p, struct fail *f)
+{
+	struct conn_sink cs = { &s->c, f };
+	struct wire *w;
+	int rv;
+
+	smtp_goto(s, SMTP_STATE_BODY);
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		fail_set(f, FAIL_OS, SMTP_STAGE_BODY, "out of memory");
+		return -1;
+	}
+	wire_init(w, conn_sink_write, &cs);
+	rv = msg_write(p->msg, w, f);
+	free(w);
+	if (rv == -1 || conn_write(&s->c, ".\r\n", 3, f) == -1 ||
+	    conn_flush(&s->c, f) == -1) {
+		f->stage = SMTP_STAGE_BODY;
+		return -1;
+	}
+	log_smtp('>', ".", 1);
+	if (smtp_expect(s, 2, f) == -1) {
+		/* No verdict after the dot: SES may have taken it. */
+		if (f->kind != FAIL_REPLY && f->kind != FAIL_PROTOCOL)
+			f->after_data = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_send(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
+    char *id, size_t idlen, struct fail *f, struct fail *rf)
+{
+	int accepted;
+
+	if (s->state != SMTP_STATE_READY) {
+		fail_set(f, FAIL_SOFTWARE, SMTP_STAGE_MAIL,
+		    "transaction in state %s", smtp_state_names[s->state]);
+		return -1;
+	}
+	if (smtp_mail(s, p, f) == -1)
+		goto fail;
+	if ((accepted = smtp_rcpts(s, p, idx, n, f, rf)) == -1)
+		goto fail;
+	if (accepted == 0) {
+		/* Nobody to send to: end the transaction, keep the session. */
+		if (smtp_cmd(s, f, "RSET") == -1 || smtp_expect(s, 2, f) == -1)
+			goto fail;
+		smtp_goto(s, SMTP_STATE_READY);
+		return 1;
+	}
+	smtp_goto(s, SMTP_STATE_DATA);
+	if (smtp_cmd(s, f, "DATA") == -1 || smtp_expect(s, 3, f) == -1)
+		goto fail;
+	if (smtp_body(s, p, f) == -1)
+		goto fail;
+	smtp_id(s, id, idlen);
+	smtp_goto(s, SMTP_STATE_READY);
+	return 0;
+fail:
+	smtp_goto(s, SMTP_STATE_FAILED);
+	return -1;
+}
+
+const char *
+smtp_relay(struct smtp *s)
+{
+	return s->relay;
+}
+
+void
+smtp_close(struct smtp *s)
+{
+	struct fail f;
+
+	if (s == NULL)
+		return;
+	/* QUIT without waiting for its reply (SPEC 6). */
+	if (s->state == SMTP_STATE_READY && s->c.fd != -1) {
+		smtp_goto(s, SMTP_STATE_QUIT);
+		(void)smtp_cmd(s, &f, "QUIT");
+	}
+	conn_close(&s->c);
+	free(s);
+}

@@ -1,0 +1,233 @@
+/*
+ * The TLS layer: GnuTLS behind an opaque struct tls.  TLS 1.2 or newer,
+ * SNI, the certificate verified against ca_file or the system store and
+ * against the name connected to (SPEC 6).  The socket is non-blocking:
+ * the caller (net.c) polls with its deadlines when told TLS_WANT_*, so
+ * no loop on GNUTLS_E_AGAIN can outlive a timeout.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "extern.h"
+
+/* SES accepts TLS 1.2 and 1.3 only (SES.md 2.2); so do we. */
+#define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct tls {
+	gnutls_session_t			 s;
+	gnutls_certificate_credentials_t	 cred;
+	int					 verify_failed;
+	char					 err[SES_FAIL_TEXT];
+};
+
+static int
+tls_is_literal(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+struct tls *
+tls_client(int fd, const char *host, const char *ca_file, char *err,
+    size_t errlen)
+{
+	struct tls *t;
+	const char *what;
+	int rv;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	what = "allocating credentials";
+	if ((rv = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		goto fail;
+	what = ca_file ? "loading ca_file" : "loading the system trust store";
+	if (ca_file != NULL)
+		rv = gnutls_certificate_set_x509_trust_file(t->cred, ca_file,
+		    GNUTLS_X509_FMT_PEM);
+	else
+		rv = gnutls_certificate_set_x509_system_trust(t->cred);
+	if (rv <= 0) {
+		/* No certificate loaded would verify nothing: refuse. */
+		(void)snprintf(err, errlen, "%s: %s", what, rv == 0 ?
+		    "no certificate found" : gnutls_strerror(rv));
+		tls_close(t);
+		return NULL;
+	}
+	what = "creating the session";
+	if ((rv = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+		goto fail;
+	what = "setting the priority";
+	if ((rv = gnutls_priority_set_direct(t->s, TLS_PRIORITY, NULL)) < 0)
+		goto fail;
+	what = "setting credentials";
+	if ((rv = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
+	    t->cred)) < 0)
+		goto fail;
+	/* RFC 6066 3: no SNI for an address literal. */
+	what = "setting the server name";
+	if (!tls_is_literal(host) && (rv = gnutls_server_name_set(t->s,
+	    GNUTLS_NAME_DNS, host, strlen(host))) < 0)
+		goto fail;
+	gnutls_session_set_verify_cert(t->s, host, 0);
+	gnutls_transport_set_int(t->s, fd);
+	return t;
+fail:
+	(void)snprintf(err, errlen, "TLS: %s: %s", what, gnutls_strerror(rv));
+	tls_close(t);
+	return NULL;
+}
+
+/* Why verification failed, in GnuTLS's words. */
+static void
+tls_verify_reason(struct tls *t)
+{
+	gnutls_datum_t out = { NULL, 0 };
+	unsigned int status;
+
+	status = gnutls_session_get_verify_cert_status(t->s);
+	if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) == 0 && out.data != NULL) {
+		(void)snprintf(t->err, sizeof(t->err),
+		    "certificate not trusted: %s", out.data);
+		gnutls_free(out.data);
+	} else
+		(void)snprintf(t->err, sizeof(t->err),
+		    "certificate not trusted");
+}
+
+/*
+ * Errors that another attempt cannot cure: the certificate, or a server
+ * that offers no TLS version or cipher we accept (TLS 1.0/1.1 only).
+ */
+static int
+tls_error_is_policy(struct tls *t, int rv)
+{
+	gnutls_alert_description_t alert;
+
+	switch (rv) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+	case GNUTLS_E_CERTIFICATE_ERROR:
+		return 1;
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_INSUFFICIENT_SECURITY:
+	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
+		return 1;
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		alert = gnutls_alert_get(t->s);
+		return alert == GNUTLS_A_PROTOCOL_VERSION ||
+		    alert == GNUTLS_A_HANDSHAKE_FAILURE ||
+		    alert == GNUTLS_A_INSUFFICIENT_SECURITY;
+	default:
+		return 0;
+	}
+}
+
+static int
+tls_result(struct tls *t, int rv)
+{
+	if (rv >= 0)
+		return rv;
+	if (rv == GNUTLS_E_AGAIN || rv == GNUTLS_E_INTERRUPTED)
+		return gnutls_record_get_direction(t->s) ? TLS_WANT_WRITE :
+		    TLS_WANT_READ;
+	if (rv == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		t->verify_failed = 1;
+		tls_verify_reason(t);
+		return TLS_ERR;
+	}
+	t->verify_failed = tls_error_is_policy(t, rv);
+	if (rv == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		(void)snprintf(t->err, sizeof(t->err), "%s: %s",
+		    gnutls_strerror(rv),
+		    gnutls_alert_get_name(gnutls_alert_get(t->s)));
+	else
+		(void)snprintf(t->err, sizeof(t->err), "%s",
+		    gnutls_strerror(rv));
+	return TLS_ERR;
+}
+
+int
+tls_handshake(struct tls *t)
+{
+	return tls_result(t, gnutls_handshake(t->s));
+}
+
+int
+tls_verify_failed(const struct tls *t)
+{
+	return t->verify_failed;
+}
+
+ssize_t
+tls_read(struct tls *t, void *buf, size_t len)
+{
+	ssize_t n;
+
+	n = gnutls_record_recv(t->s, buf, len);
+	/* A peer that closes without close_notify has still closed. */
+	if (n == GNUTLS_E_PREMATURE_TERMINATION)
+		return 0;
+	return n < 0 ? tls_result(t, (int)n) : n;
+}
+
+ssize_t
+tls_write(struct tls *t, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	n = gnutls_record_send(t->s, buf, len);
+	return n < 0 ? tls_result(t, (int)n) : n;
+}
+
+size_t
+tls_pending(struct tls *t)
+{
+	return gnutls_record_check_pending(t->s);
+}
+
+const char *
+tls_error(const struct tls *t)
+{
+	return t->err[0] ? t->err : "TLS error";
+}
+
+const char *
+tls_describe(struct tls *t, char *buf, size_t len)
+{
+	const char *v, *c;
+
+	v = gnutls_protocol_get_name(gnutls_protocol_get_version(t->s));
+	c = gnutls_cipher_get_name(gnutls_cipher_get(t->s));
+	(void)snprintf(buf, len, "%s %s", v ? v : "?", c ? c : "?");
+	return buf;
+}
+
+void
+tls_close(struct tls *t)
+{
+	if (t == NULL)
+		return;
+	if (t->s != NULL) {
+		/* Non-blocking: one try at close_notify, no wait. */
+		(void)gnutls_bye(t->s, GNUTLS_SHUT_WR);
+		gnutls_deinit(t->s);
+	}
+	if (t->cred != NULL)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t);
+}
