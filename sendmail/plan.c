@@ -376,6 +376,9 @@ plan_build(const struct conf *c, const struct plan_opts *o, struct msg *m,
 	memset(p, 0, sizeof(*p));
 	p->msg = m;
 	p->body8 = o->body;
+	/* Fields we remove cannot be duplicates SES sees; -t still reads
+	 * Bcc from the dropped fields. */
+	hdr_remove_always(&m->hdrs);
 	if (hdr_check_unique(&m->hdrs, err, sizeof(err)) == -1) {
 		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE, "message refused: %s",
 		    err);
@@ -384,7 +387,6 @@ plan_build(const struct conf *c, const struct plan_opts *o, struct msg *m,
 	if (plan_sender(c, o, m, p, f) == -1 ||
 	    plan_recipients(c, o, m, p, f) == -1)
 		return -1;
-	hdr_remove_always(&m->hdrs);
 	if (plan_from_header(c, o, m, p, f) == -1 ||
 	    plan_sender_header(c, m, f) == -1)
 		return -1;

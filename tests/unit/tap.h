@@ -19,7 +19,7 @@ static int tap_n, tap_failed;
 	tap_is_int((long long)(got), (long long)(want), __FILE__,	\
 	    __LINE__, __VA_ARGS__)
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 tap_vline(int pass, const char *fmt, va_list ap)
 {
 	printf("%sok %d - ", pass ? "" : "not ", ++tap_n);

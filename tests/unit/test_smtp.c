@@ -45,7 +45,7 @@ test_readline(void)
 	c.fd = sv[0];
 	c.timeout = 2;
 	(void)strlcpy(c.host, "test", sizeof(c.host));
-	(void)write(sv[1], "220 hi\r\n250 two\nrest", 20);
+	ok(write(sv[1], "220 hi\r\n250 two\nrest", 20) == 20, "fed");
 	is_int(conn_readline(&c, buf, sizeof(buf), &f), 6, "CRLF stripped");
 	is_str(buf, "220 hi", "  first line");
 	is_int(conn_readline(&c, buf, sizeof(buf), &f), 7, "bare LF too");
@@ -61,8 +61,8 @@ test_readline(void)
 	c.fd = sv[0];
 	c.rpos = c.rlen = 0;
 	memset(buf, 'x', sizeof(buf));
-	(void)write(sv[1], buf, sizeof(buf));
-	(void)write(sv[1], "\n", 1);
+	ok(write(sv[1], buf, sizeof(buf)) == (ssize_t)sizeof(buf) &&
+	    write(sv[1], "\n", 1) == 1, "fed a long line");
 	is_int(conn_readline(&c, buf, sizeof(buf), &f), -1,
 	    "a line longer than the buffer fails");
 	is_int(f.kind, FAIL_PROTOCOL, "  as a protocol failure");

@@ -1,0 +1,202 @@
+/*
+ * The secret: the SMTP password, as written in the configuration or
+ * derived from the IAM secret access key (SES.md 4.2), and the AUTH
+ * payloads made from it.  Every intermediate copy of a secret is wiped
+ * with explicit_bzero() before its memory is released.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "extern.h"
+
+#define CREDS_HMAC_LEN	32		/* SHA-256 */
+#define CREDS_PASS_LEN	44		/* base64 of 33 octets */
+#define CREDS_VERSION	0x04		/* the SigV4-based algorithm */
+
+/*
+ * base64 (RFC 4648 4, with padding) of len octets into a new string.
+ * GnuTLS allocates the result with gnutls_malloc(): it is copied, then
+ * wiped and given back, since it may encode a password.
+ */
+static char *
+creds_b64(const void *p, size_t len)
+{
+	gnutls_datum_t in, out;
+	char *s;
+
+	if (len > UINT32_MAX / 2)
+		return NULL;
+	in.data = (unsigned char *)(uintptr_t)p;	/* GnuTLS: not const */
+	in.size = (unsigned int)len;
+	if (gnutls_base64_encode2(&in, &out) < 0)
+		return NULL;
+	if ((s = malloc((size_t)out.size + 1)) != NULL) {
+		if (out.size > 0)
+			memcpy(s, out.data, out.size);
+		s[out.size] = '\0';
+	}
+	if (out.data != NULL) {
+		explicit_bzero(out.data, out.size);
+		gnutls_free(out.data);
+	}
+	return s;
+}
+
+/* One link of the chain: out = HMAC-SHA256(key, data). */
+static int
+creds_hmac(const void *key, size_t keylen, const char *data,
+    unsigned char out[CREDS_HMAC_LEN])
+{
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, data,
+	    strlen(data), out) < 0 ? -1 : 0;
+}
+
+/* k = HMAC-SHA256(k, data), through a wiped temporary (no aliasing). */
+static int
+creds_step(unsigned char k[CREDS_HMAC_LEN], const char *data)
+{
+	unsigned char t[CREDS_HMAC_LEN];
+	int rc;
+
+	if ((rc = creds_hmac(k, CREDS_HMAC_LEN, data, t)) == 0)
+		memcpy(k, t, sizeof(t));
+	explicit_bzero(t, sizeof(t));
+	return rc;
+}
+
+/*
+ * SES.md 4.2: kDate = HMAC("AWS4" secret, "11111111"), then region,
+ * "ses", "aws4_request", "SendRawEmail"; password = base64(0x04 kMessage).
+ */
+int
+creds_derive(const char *secret, const char *region, char *out,
+    size_t outlen)
+{
+	const char *const chain[] = { region, "ses", "aws4_request",
+	    "SendRawEmail" };
+	unsigned char k[CREDS_HMAC_LEN], sig[1 + CREDS_HMAC_LEN];
+	char *key0, *b64;
+	size_t i, klen;
+	int rc;
+
+	if (secret == NULL || region == NULL || outlen < CREDS_PASS_LEN + 1)
+		return -1;
+	klen = 4 + strlen(secret);
+	if ((key0 = malloc(klen)) == NULL)
+		return -1;
+	memcpy(key0, "AWS4", 4);
+	memcpy(key0 + 4, secret, klen - 4);
+	rc = creds_hmac(key0, klen, "11111111", k);
+	explicit_bzero(key0, klen);
+	free(key0);
+	for (i = 0; rc == 0 && i < sizeof(chain) / sizeof(chain[0]); i++)
+		rc = creds_step(k, chain[i]);
+	b64 = NULL;
+	if (rc == 0) {
+		sig[0] = CREDS_VERSION;
+		memcpy(sig + 1, k, sizeof(k));
+		b64 = creds_b64(sig, sizeof(sig));
+		explicit_bzero(sig, sizeof(sig));
+	}
+	explicit_bzero(k, sizeof(k));
+	if (b64 == NULL)
+		return -1;
+	rc = strlcpy(out, b64, outlen) == CREDS_PASS_LEN ? 0 : -1;
+	creds_free_secret(b64);
+	if (rc == -1)
+		explicit_bzero(out, outlen);
+	return rc;
+}
+
+int
+creds_prepare(struct conf *c, char *err, size_t errlen)
+{
+	char *pass;
+
+	if (c->aws_secret == NULL) {
+		if (c->password != NULL)
+			return 0;
+		snprintf(err, errlen, "%s: password: missing", c->path);
+		return -1;
+	}
+	if (c->password != NULL) {
+		snprintf(err, errlen, "%s: aws_secret_access_key: set "
+		    "together with password; keep only one", c->path);
+		return -1;
+	}
+	if (c->region == NULL) {
+		snprintf(err, errlen, "%s: aws_secret_access_key: needs "
+		    "region; add 'region'", c->path);
+		return -1;
+	}
+	if ((pass = malloc(CREDS_PASS_LEN + 1)) == NULL ||
+	    creds_derive(c->aws_secret, c->region, pass,
+	    CREDS_PASS_LEN + 1) == -1) {
+		free(pass);
+		snprintf(err, errlen, "%s: aws_secret_access_key: cannot "
+		    "derive the SMTP password", c->path);
+		return -1;
+	}
+	c->password = pass;
+	creds_free_secret(c->aws_secret);
+	c->aws_secret = NULL;
+	return 0;
+}
+
+/* RFC 4616 2: message = [authzid] NUL authcid NUL passwd. */
+char *
+creds_auth_plain(const struct conf *c)
+{
+	char *raw, *b64;
+	size_t ulen, plen, len;
+
+	if (c->username == NULL || c->password == NULL)
+		return NULL;
+	ulen = strlen(c->username);
+	plen = strlen(c->password);
+	if (ulen > SES_MAX_ARG || plen > SES_MAX_ARG)
+		return NULL;
+	len = 1 + ulen + 1 + plen;
+	if ((raw = malloc(len)) == NULL)
+		return NULL;
+	raw[0] = '\0';
+	memcpy(raw + 1, c->username, ulen);
+	raw[1 + ulen] = '\0';
+	memcpy(raw + 2 + ulen, c->password, plen);
+	b64 = creds_b64(raw, len);
+	explicit_bzero(raw, len);
+	free(raw);
+	return b64;
+}
+
+char *
+creds_base64(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return creds_b64(s, strlen(s));
+}
+
+void
+creds_free_secret(char *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+void
+creds_wipe(struct conf *c)
+{
+	creds_free_secret(c->password);
+	creds_free_secret(c->aws_secret);
+	c->password = NULL;
+	c->aws_secret = NULL;
+}

@@ -1,0 +1,478 @@
+"""The harness every functional test uses: a throwaway PKI, the SES simulator
+(sessim.py) as a subprocess, configuration files, running the built binary,
+and TAP output.  Python 3 standard library only.
+
+    from sestest import Tap, Sim, write_conf, run
+
+    t = Tap()                           # makes t.tmp, a fresh directory
+    with Sim(t.tmp) as sim:
+        conf = write_conf(t.tmp / "ses.conf", sim)
+        sim.scenario(conns=[[{"stage": "greeting", "action": "drop"}]])
+        r = run(["-i", "rcpt@example.net"], stdin=b"Subject: x\\n\\nhi\\n",
+                conf=conf)
+        t.eq(r.rc, 0, "sent after one dropped connection", r.err)
+        t.eq(sim.connections(), 2, "two connections")
+    t.done()
+
+Environment: SES_SENDMAIL (the binary; default <build>/sendmail/ses-sendmail),
+SES_BUILDDIR, SES_TEST_TMP (where test directories go; default
+<build>/tests/functional/tmp, else $TMPDIR), SES_KEEP_TMP=1 (keep them).
+"""
+
+import atexit
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIMULATOR = HERE / "sessim.py"
+# The simulator runs on Debian's interpreter, whatever runs the test.
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
+    else sys.executable
+BUILDDIR = Path(os.environ.get("SES_BUILDDIR", HERE.parent.parent))
+
+USER = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+PASSWORD = "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9"   # SES.md 4.2
+
+_live_sims = set()                  # stopped at exit, whatever happens
+
+
+def tmp_root():
+    """Where test directories are made."""
+    root = os.environ.get("SES_TEST_TMP")
+    if not root:
+        root = BUILDDIR / "tests" / "functional" / "tmp"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError:             # a read-only tree: use $TMPDIR
+            root = Path(tempfile.gettempdir())
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+# --- PKI ---------------------------------------------------------------------
+
+class Pki:
+    """Paths of the throwaway certificates, all PEM:
+    ca                  the CA to trust (ca_file)
+    server, server_key  CN=localhost, SAN DNS:localhost, IP:127.0.0.1, ::1
+    wrong, wrong_key    CN/SAN wrong.example, from the CA
+    expired, expired_key  the server's names, from the CA, expired in 2021
+    selfsigned, selfsigned_key  the server's names, signed by itself"""
+
+    NAMES = ("server", "wrong", "expired", "selfsigned")
+
+    def __init__(self, directory):
+        d = Path(directory)
+        self.dir = d
+        self.ca = d / "ca.pem"
+        for name in self.NAMES:
+            setattr(self, name, d / (name + ".pem"))
+            setattr(self, name + "_key", d / (name + ".key"))
+
+    def pair(self, name):
+        """(certificate, key) of one of NAMES."""
+        return getattr(self, name), getattr(self, name + "_key")
+
+
+SERVER_SAN = "DNS:localhost,IP:127.0.0.1,IP:::1"
+LEAF_EXT = """basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = {san}
+"""
+# `openssl ca` (not `openssl x509 -req`) because OpenSSL 3.0 can only set a
+# past validity period with -startdate/-enddate there.
+CA_CONF = """[ca]
+default_ca = testca
+[testca]
+dir = {dir}
+database = $dir/index.txt
+new_certs_dir = $dir/newcerts
+serial = $dir/serial
+certificate = $dir/ca.pem
+private_key = $dir/ca.key
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[anything]
+commonName = supplied
+"""
+
+
+def _openssl(*args, cwd):
+    r = subprocess.run(("openssl",) + args, cwd=cwd, capture_output=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s failed: %s" % (
+            " ".join(args[:2]), r.stderr.decode(errors="replace")))
+
+
+def _build_pki(d):
+    run_ssl = lambda *a: _openssl(*a, cwd=d)    # noqa: E731
+    (d / "newcerts").mkdir()
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("1000\n")
+    (d / "ca.cnf").write_text(CA_CONF.format(dir=d))
+    run_ssl("req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+            "-subj", "/CN=ses-sendmail test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def leaf(name, cn, san, dates):
+        (d / (name + ".ext")).write_text(LEAF_EXT.format(san=san))
+        run_ssl("req", "-new", "-newkey", "rsa:2048", "-nodes",
+                "-keyout", name + ".key", "-out", name + ".csr",
+                "-subj", "/CN=" + cn)
+        run_ssl("ca", "-batch", "-config", "ca.cnf", "-notext",
+                "-in", name + ".csr", "-out", name + ".pem",
+                "-extfile", name + ".ext", *dates)
+
+    leaf("server", "localhost", SERVER_SAN, ("-days", "3650"))
+    leaf("wrong", "wrong.example", "DNS:wrong.example", ("-days", "3650"))
+    leaf("expired", "localhost", SERVER_SAN,
+         ("-startdate", "20200101000000Z", "-enddate", "20210101000000Z"))
+    run_ssl("req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes",
+            "-keyout", "selfsigned.key", "-out", "selfsigned.pem",
+            "-days", "3650", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=" + SERVER_SAN)
+
+
+def make_pki(directory=None):
+    """The throwaway PKI in `directory` (default: <tmp root>/pki), made once
+    and reused: built aside and renamed into place, so concurrent test files
+    never see half of it."""
+    d = Path(directory) if directory else tmp_root() / "pki"
+    if not (d / "ready").exists():
+        build = Path(tempfile.mkdtemp(prefix="pki-", dir=d.parent))
+        _build_pki(build)
+        (build / "ready").write_text("")
+        try:
+            build.rename(d)
+        except OSError:             # another test file won the race
+            shutil.rmtree(build, ignore_errors=True)
+    if not (d / "ready").exists():
+        raise RuntimeError("no PKI in %s" % d)
+    return Pki(d)
+
+
+# --- the simulator ---------------------------------------------------------
+
+class Sim:
+    """sessim.py as a subprocess.  Options become its flags:
+    region, user, secret, idle, size, delay_ms, verified (str or list),
+    tls_min, tls_max, login_only=True, ipv6=True; cert="server" picks the
+    certificate among Pki.NAMES.  Every Sim starts with a fresh scenario,
+    so messages(), connections() and transcript() see only what follows."""
+
+    _seq = itertools.count(1)
+
+    def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
+        self.pki = pki or make_pki()
+        self.dir = Path(tempfile.mkdtemp(prefix="sim-", dir=tmpdir))
+        certfile, keyfile = self.pki.pair(cert)
+        cmd = [PYTHON, str(SIMULATOR), "--dir", str(self.dir),
+               "--cert", str(certfile), "--key", str(keyfile)]
+        for key, value in opts.items():
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                cmd.append(flag)
+            elif value not in (None, False):
+                if isinstance(value, (list, tuple)):
+                    value = ",".join(value)
+                cmd += [flag, str(value)]
+        self.log = open(self.dir / "sim-output.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        _live_sims.add(self)
+        self.ports = self._wait_ports(timeout)
+        self.starttls_port = self.ports["starttls"]
+        self.wrapper_port = self.ports["wrapper"]
+        self.starttls6_port = self.ports.get("starttls6")
+        self.wrapper6_port = self.ports.get("wrapper6")
+        self.current = None
+        self.scenario()
+
+    def _wait_ports(self, timeout):
+        path = self.dir / "ports.json"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if path.exists():
+                return json.loads(path.read_text())
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("simulator did not start: %s" %
+                           (self.dir / "sim-output.log").read_text())
+
+    def scenario(self, conns=None, default=None, random=None, name=None):
+        """Install a new scenario (see sessim.py) and make it current; its
+        id, e.g. "s3-retry".  Without arguments: plain SES behaviour."""
+        sid = "s%d" % next(self._seq) + ("-" + name if name else "")
+        spec = {"id": sid}
+        if conns is not None:
+            spec["conns"] = conns
+        if default is not None:
+            spec["default"] = default
+        if random is not None:
+            spec["random"] = random
+        path = self.dir / "scenario.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(spec))
+        tmp.replace(path)
+        self.current = sid
+        return sid
+
+    def messages(self, scenario=None):
+        """Accepted messages of the scenario (default: current), in order:
+        the .json fields plus "raw" and "eml" bytes."""
+        sid = scenario or self.current
+        out = []
+        for j in sorted((self.dir / "messages").glob("*.json")):
+            info = json.loads(j.read_text())
+            if info["scenario"] == sid:
+                info["raw"] = j.with_suffix(".raw").read_bytes()
+                info["eml"] = j.with_suffix(".eml").read_bytes()
+                out.append(info)
+        return out
+
+    def events(self, kind=None, scenario=None):
+        """Events of the scenario (default: current), optionally one kind."""
+        sid = scenario or self.current
+        path = self.dir / "events.jsonl"
+        if not path.exists():
+            return []
+        out = []
+        for line in path.read_text().splitlines(keepends=True):
+            if not line.endswith("\n"):     # being written right now
+                break
+            ev = json.loads(line)
+            if ev["scenario"] == sid and (kind is None or ev["event"] == kind):
+                out.append(ev)
+        return out
+
+    def connections(self, scenario=None):
+        """How many connections the scenario has had."""
+        return len(self.events("connect", scenario))
+
+    def wait_closed(self, timeout=5):
+        """Wait until every connection of the current scenario has ended
+        (a client that exits does not wait for the simulator's bookkeeping);
+        True when they have."""
+        deadline = time.monotonic() + timeout
+        while True:
+            opened = self.connections()
+            if len(self.events("close")) >= opened:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
+    def transcript(self, scenario=None):
+        """Transcript lines of the scenario, without the scenario id:
+        "<conn> C: <line>" and "<conn> S: <line>"."""
+        sid = scenario or self.current
+        path = self.dir / "transcript.log"
+        if not path.exists():
+            return []
+        prefix = sid + " "
+        return [ln[len(prefix):] for ln in
+                path.read_text(errors="replace").splitlines()
+                if ln.startswith(prefix)]
+
+    def errors(self):
+        """sim-errors.log: empty when the simulator had no bug and every
+        scenario was well formed."""
+        path = self.dir / "sim-errors.log"
+        return path.read_text() if path.exists() else ""
+
+    def stop(self, timeout=5):
+        """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        _live_sims.discard(self)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+@atexit.register
+def _stop_all():
+    for sim in list(_live_sims):
+        sim.stop(timeout=2)
+
+
+# --- configuration and the binary ------------------------------------------
+
+def write_conf(path, sim, **keys):
+    """A ses-sendmail configuration file (SPEC.md 9) pointing at `sim`.
+    keys override the defaults; a key given as None is left out; lists are
+    joined with spaces, booleans become yes/no.  `tls` follows the port:
+    wrapper for the simulator's wrapper ports, else starttls.  Mode 0600."""
+    conf = {"host": "localhost", "port": sim.wrapper_port, "tls": None,
+            "username": USER, "password": PASSWORD, "ca_file": sim.pki.ca,
+            "from": "sender@example.com", "log": "stderr",
+            "retry_delays": "none", "timeout": 5, "region": "us-east-1"}
+    conf.update(keys)
+    if "tls" not in keys:
+        conf["tls"] = ("wrapper" if conf["port"] in
+                       (sim.wrapper_port, sim.wrapper6_port) else "starttls")
+    lines = []
+    for key, value in conf.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, (list, tuple)):
+            value = " ".join(str(v) for v in value)
+        lines.append("%s %s\n" % (key, value))
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(lines))
+    os.chmod(path, 0o600)           # also when the file already existed
+    return path
+
+
+class Result:
+    """What run() saw: rc (None when killed on timeout), out and err (str),
+    stdout and stderr (bytes), elapsed (seconds), timed_out."""
+
+    def __init__(self, rc, stdout, stderr, elapsed, timed_out):
+        self.rc, self.stdout, self.stderr = rc, stdout, stderr
+        self.out = stdout.decode(errors="replace")
+        self.err = stderr.decode(errors="replace")
+        self.elapsed, self.timed_out = elapsed, timed_out
+
+    def __repr__(self):
+        return "rc=%r elapsed=%.2fs err=%r" % (self.rc, self.elapsed,
+                                                self.err[-500:])
+
+
+def binary():
+    return os.environ.get("SES_SENDMAIL") or str(
+        BUILDDIR / "sendmail" / "ses-sendmail")
+
+
+def run(args, stdin=b"", conf=None, timeout=30, env=None, argv0=None):
+    """Run ses-sendmail with `args` (-C conf first when conf is given).
+    env: variables to add (a None value removes one).  argv0: the name it
+    is called by (mailq, newaliases...).  Killed after `timeout` seconds."""
+    prog = binary()
+    argv = [argv0 or prog] + (["-C", str(conf)] if conf else []) + \
+        [str(a) for a in args]
+    environ = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, executable=prog, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=environ, start_new_session=True)
+    timed_out = False
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += b"\n[harness: killed after %d s]" % timeout
+    return Result(None if timed_out else proc.returncode, out, err,
+                  time.monotonic() - start, timed_out)
+
+
+# --- TAP -------------------------------------------------------------------
+
+class Tap:
+    """TAP producer.  Tap() makes self.tmp, a fresh directory for the test
+    file, removed by done() when everything passed.  A watchdog bails out
+    (and stops the simulators) after `deadline` seconds."""
+
+    def __init__(self, name=None, deadline=300):
+        name = name or Path(sys.argv[0]).stem
+        self.n = 0
+        self.failed = 0
+        self.tmp = Path(tempfile.mkdtemp(prefix=name + "-", dir=tmp_root()))
+        self.watchdog = threading.Timer(deadline, self._bail,
+                                        ("timeout after %d s" % deadline,))
+        self.watchdog.daemon = True
+        self.watchdog.start()
+
+    def _bail(self, why):
+        print("Bail out! %s (kept %s)" % (why, self.tmp), flush=True)
+        _stop_all()
+        os._exit(1)
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line, flush=True)
+
+    def ok(self, cond, desc, diag=""):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, desc),
+              flush=True)
+        if not cond and diag:
+            self.diag(diag)
+        return bool(cond)
+
+    def eq(self, got, want, desc, diag=""):
+        return self.ok(got == want, desc,
+                       "got:  %r\nwant: %r%s" % (got, want,
+                                                 "\n" + str(diag) if diag
+                                                 else ""))
+
+    def skip(self, desc, reason):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, desc, reason), flush=True)
+
+    @contextlib.contextmanager
+    def case(self, desc):
+        """Group checks; an exception inside fails the case with its
+        traceback instead of ending the test file."""
+        try:
+            yield
+        except Exception:
+            self.ok(False, "%s: raised" % desc, traceback.format_exc())
+
+    def done(self):
+        self.watchdog.cancel()
+        _stop_all()
+        print("1..%d" % self.n, flush=True)
+        if self.failed:
+            self.diag("%d of %d failed; kept %s" % (self.failed, self.n,
+                                                     self.tmp))
+            sys.exit(1)
+        if not os.environ.get("SES_KEEP_TMP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        sys.exit(0)

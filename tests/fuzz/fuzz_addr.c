@@ -1,0 +1,26 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "extern.h"
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	struct addrlist l = { NULL, 0, 0 };
+	char err[SES_FAIL_TEXT], out[SES_MAX_ADDR + 1], *s;
+	size_t i;
+
+	if (addr_parse_list((const char *)d, n, &l, err, sizeof(err)) == 0) {
+		for (i = 0; i < l.n; i++) {
+			if (strlen(l.v[i].addr) > SES_MAX_ADDR) abort();
+			if (addr_has_ctl(l.v[i].addr, strlen(l.v[i].addr))) abort();
+			(void)addr_is_local(l.v[i].addr);
+		}
+	} else if (strchr(err, '\n') != NULL || err[0] == '\0')
+		abort();
+	addr_free(&l);
+	s = malloc(n + 1); memcpy(s, d, n); s[n] = '\0';
+	(void)addr_parse_sender(s, out, sizeof(out), err, sizeof(err));
+	free(s);
+	return 0;
+}
