@@ -107,6 +107,9 @@ spool_byte(struct spooler *sp, char ch, struct fail *f)
 	if (ch == '\n') {
 		sp->crs = 0;
 		if (sp->dotline) {
+			/* The lone dot is not content: the line before ended. */
+			sp->dotline = 0;
+			sp->bol = 1;
 			sp->ended = 1;
 			return 0;
 		}
@@ -177,10 +180,11 @@ spool_finish(struct spooler *sp, struct fail *f)
 		for (j = 0; j < sp->nhead; j++)
 			if (spool_byte(sp, sp->head[j], f) == -1)
 				return -1;
-	if (sp->dotline && !sp->ended) {
+	if (sp->dotline) {
 		/* A "." with no newline at the very end ends it, too. */
 		sp->dotline = 0;
 		sp->crs = 0;
+		sp->bol = 1;
 	}
 	/* A missing final newline is added; trailing CRs become it. */
 	if (!sp->bol || sp->crs > 0) {

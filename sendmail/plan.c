@@ -196,6 +196,8 @@ static int
 plan_add_rcpt(const struct conf *c, struct plan *p, const struct addr *a,
     char *locals, size_t localslen)
 {
+	struct addr admin = { c->admin_address, NULL };
+
 	if (addr_is_local(a->addr)) {
 		if (c->admin_address == NULL) {
 			if (locals[0] != '\0')
@@ -205,7 +207,7 @@ plan_add_rcpt(const struct conf *c, struct plan *p, const struct addr *a,
 		}
 		log_info("local recipient <%s> sent to admin_address <%s>",
 		    a->addr, c->admin_address);
-		a = &(struct addr){ c->admin_address, NULL };
+		a = &admin;
 	}
 	if (p->rcpts.n >= SES_MAX_RCPTS)
 		return 0;

@@ -139,15 +139,16 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		wait = retry_jitter(c->retry_delays[r->attempts - 1]);
 		/* No wait begins that would end past the deadline. */
 		if (retry_elapsed() + wait >= (double)c->retry_deadline) {
-			log_warn("attempt %d failed at %s: %s; no time left "
-			    "before retry_deadline (%d s)", r->attempts,
-			    exitcode_stage_name(f.stage), f.text,
+			log_warn("attempt %d via %s failed at %s: %s; no time "
+			    "left before retry_deadline (%d s)", r->attempts,
+			    r->relay, exitcode_stage_name(f.stage), f.text,
 			    c->retry_deadline);
 			r->fail = f;
 			break;
 		}
-		log_warn("attempt %d failed at %s: %s; next attempt in %.1f s",
-		    r->attempts, exitcode_stage_name(f.stage), f.text, wait);
+		log_warn("attempt %d via %s failed at %s: %s; next attempt in "
+		    "%.1f s", r->attempts, r->relay,
+		    exitcode_stage_name(f.stage), f.text, wait);
 		retry_sleep(wait);
 	}
 	/* A recipient refusal stands when the rest went through. */
