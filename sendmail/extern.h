@@ -486,8 +486,10 @@ struct smtp;
 /*
  * Open a session on a new connection: connect, greeting, EHLO, STARTTLS
  * (or the wrapper), EHLO, AUTH.  Returns a session, or NULL with f set.
+ * relay gets "HOST[ADDR]:PORT" of the connection either way.
  */
-struct smtp *smtp_open(const struct conf *c, int verbose, struct fail *f);
+struct smtp *smtp_open(const struct conf *c, int verbose, char *relay,
+	    size_t relaylen, struct fail *f);
 /*
  * One transaction: MAIL, RCPT for each of idx[0..n) (indices into
  * p->rcpts; p->done[i] is set to -1 for one refused with 5xx at RCPT,
@@ -500,8 +502,6 @@ struct smtp *smtp_open(const struct conf *c, int verbose, struct fail *f);
 int	 smtp_send(struct smtp *s, struct plan *p, const size_t *idx,
 	    size_t n, char *id, size_t idlen, struct fail *f,
 	    struct fail *rf);
-/* "HOST[ADDR]:PORT" of the session. */
-const char *smtp_relay(struct smtp *s);
 /* Send QUIT without waiting for its reply; close; free.  NULL is ok. */
 void	 smtp_close(struct smtp *s);
 

@@ -29,7 +29,7 @@ log_init(enum conf_log mode, int verbose)
 	}
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vsyslog(int prio, const char *fmt, va_list ap)
 {
 	if (log_mode != CONF_LOG_SYSLOG)
@@ -41,7 +41,7 @@ log_vsyslog(int prio, const char *fmt, va_list ap)
 	vsyslog(prio, fmt, ap);
 }
 
-static void
+static void __attribute__((format(printf, 1, 0)))
 log_vstderr(const char *fmt, va_list ap)
 {
 	fprintf(stderr, SES_PROGNAME ": ");

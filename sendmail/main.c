@@ -424,40 +424,47 @@ plan_opts_from(const struct opts *o, struct plan_opts *po)
 	caller_identity(&po->caller, &po->caller_name);
 }
 
-/* The recipients not delivered, for the error line. */
-static void
-undelivered(const struct plan *p, char *buf, size_t len)
+/* The recipients not delivered, for the error line; NULL if no memory. */
+static char *
+undelivered(const struct plan *p)
 {
-	size_t i;
+	size_t i, len = 1;
+	char *buf;
 
+	for (i = 0; i < p->rcpts.n; i++)
+		len += strlen(p->rcpts.v[i].addr) + 2;
+	if ((buf = malloc(len)) == NULL)
+		return NULL;
 	buf[0] = '\0';
 	for (i = 0; i < p->rcpts.n; i++) {
 		if (p->done[i] == 1)
 			continue;
 		if (buf[0] != '\0')
 			(void)strlcat(buf, ", ", len);
-		if (strlcat(buf, p->rcpts.v[i].addr, len) >= len)
-			break;
+		(void)strlcat(buf, p->rcpts.v[i].addr, len);
 	}
+	return buf;
 }
 
 static int
 report(const struct plan *p, const struct result *r)
 {
-	char list[SES_FAIL_TEXT];
 	const char *advice;
+	char *list;
 
 	if (r->fail.kind == FAIL_NONE)
 		return EX_OK;
 	advice = exitcode_advice(&r->fail);
-	undelivered(p, list, sizeof(list));
+	list = undelivered(p);
 	if (r->ntx_ok > 0 || (r->fail.stage == SMTP_STAGE_RCPT &&
 	    r->fail.code / 100 == 5))
-		log_error("not delivered to %s: %s%s%s", list, r->fail.text,
-		    advice ? "; " : "", advice ? advice : "");
+		log_error("not delivered to %s: %s%s%s", list ? list :
+		    "some recipients", r->fail.text, advice ? "; " : "",
+		    advice ? advice : "");
 	else
 		log_error("message not sent: %s%s%s", r->fail.text,
 		    advice ? "; " : "", advice ? advice : "");
+	free(list);
 	return exitcode_for(&r->fail);
 }
 
@@ -468,21 +475,39 @@ verify_recipients(const struct conf *c, const struct opts *o)
 	struct plan p;
 	struct msg m;
 	struct fail f;
-	size_t i;
+	size_t i, j, n, nbad = 0;
+	int ex = EX_OK;
 
-	memset(&f, 0, sizeof(f));
 	plan_opts_from(o, &po);
-	if (msg_spool_buf("", 0, c->max_message_size, &m, &f) == -1 ||
-	    plan_build(c, &po, &m, &p, &f) == -1) {
-		log_error("%s", f.text);
-		return exitcode_for(&f);
+	n = o->nrcpts > 0 ? o->nrcpts : 1;
+	for (i = 0; i < n; i++) {
+		memset(&f, 0, sizeof(f));
+		if (o->nrcpts > 0) {
+			po.rcpts = &o->rcpts[i];
+			po.nrcpts = 1;
+		}
+		if (msg_spool_buf("", 0, c->max_message_size, &m, &f) == -1) {
+			log_error("%s", f.text);
+			return exitcode_for(&f);
+		}
+		if (plan_build(c, &po, &m, &p, &f) == 0)
+			for (j = 0; j < p.rcpts.n; j++)
+				printf("%s... deliverable: via SES %s\n",
+				    p.rcpts.v[j].addr, c->host);
+		else if (o->nrcpts > 0) {
+			printf("%s... %s\n", o->rcpts[i], f.text);
+			nbad++;
+		} else
+			log_error("%s", f.text);
+		if (f.kind != FAIL_NONE && ex == EX_OK)
+			ex = exitcode_for(&f);
+		plan_free(&p);
+		msg_free(&m);
 	}
-	for (i = 0; i < p.rcpts.n; i++)
-		printf("%s... deliverable: via SES %s\n", p.rcpts.v[i].addr,
-		    c->host);
-	plan_free(&p);
-	msg_free(&m);
-	return EX_OK;
+	if (nbad > 0)
+		log_error("%zu of %zu recipients would not be delivered", nbad,
+		    n);
+	return ex;
 }
 
 static int

@@ -83,9 +83,9 @@ retry_attempt(const struct conf *c, struct plan *p, int verbose,
 	size_t *idx, n, i;
 	int rv = 0;
 
-	if ((s = smtp_open(c, verbose, f)) == NULL)
+	if ((s = smtp_open(c, verbose, r->relay, sizeof(r->relay), f)) ==
+	    NULL)
 		return -1;
-	(void)strlcpy(r->relay, smtp_relay(s), sizeof(r->relay));
 	if ((idx = reallocarray(NULL, (size_t)c->max_recipients,
 	    sizeof(*idx))) == NULL) {
 		fail_set(f, FAIL_OS, SMTP_STAGE_MAIL, "out of memory");

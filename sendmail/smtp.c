@@ -78,6 +78,7 @@ struct smtp {
 	int			 verbose;
 	enum smtp_state		 state;
 	int			 tls_done;	/* TLS is up: never again */
+	int			 quit_ok;	/* refused, yet in step: QUIT */
 	unsigned int		 ext;		/* SMTP_EXT_* from EHLO */
 	long long		 size_max;	/* SIZE, 0 when none */
 	char			 relay[352];
@@ -385,7 +386,8 @@ smtp_open_step(struct smtp *s, struct fail *f)
 }
 
 struct smtp *
-smtp_open(const struct conf *c, int verbose, struct fail *f)
+smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
+    struct fail *f)
 {
 	struct smtp *s;
 
@@ -400,12 +402,14 @@ smtp_open(const struct conf *c, int verbose, struct fail *f)
 	(void)snprintf(s->relay, sizeof(s->relay), "%s:%d", c->host, c->port);
 	while (s->state != SMTP_STATE_READY) {
 		if (smtp_open_step(s, f) == -1) {
+			(void)strlcpy(relay, s->relay, relaylen);
 			smtp_goto(s, SMTP_STATE_FAILED);
 			conn_close(&s->c);
 			free(s);
 			return NULL;
 		}
 	}
+	(void)strlcpy(relay, s->relay, relaylen);
 	return s;
 }
 
@@ -548,14 +552,11 @@ smtp_send(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
 	smtp_goto(s, SMTP_STATE_READY);
 	return 0;
 fail:
+	/* After a 4xx/5xx (not 421) the server still listens (SPEC 6). */
+	s->quit_ok = f->kind == FAIL_DATA || (f->kind == FAIL_REPLY &&
+	    f->code >= 400 && f->code != 421);
 	smtp_goto(s, SMTP_STATE_FAILED);
 	return -1;
-}
-
-const char *
-smtp_relay(struct smtp *s)
-{
-	return s->relay;
 }
 
 void
@@ -566,7 +567,7 @@ smtp_close(struct smtp *s)
 	if (s == NULL)
 		return;
 	/* QUIT without waiting for its reply (SPEC 6). */
-	if (s->state == SMTP_STATE_READY && s->c.fd != -1) {
+	if ((s->state == SMTP_STATE_READY || s->quit_ok) && s->c.fd != -1) {
 		smtp_goto(s, SMTP_STATE_QUIT);
 		(void)smtp_cmd(s, &f, "QUIT");
 	}
