@@ -312,10 +312,22 @@ struct msg {
 int	 msg_spool(int infd, int ignore_dots, long long max_size,
 	    struct msg *m, struct fail *f);
 /*
- * The same from a memory buffer (-bs, tests).
+ * The same from a memory buffer, read literally (as with -i).
  */
 int	 msg_spool_buf(const char *buf, size_t len, long long max_size,
 	    struct msg *m, struct fail *f);
+/*
+ * The same in steps, for -bs: open, write chunks, close (which parses
+ * the header block).  On failure of write, the caller still closes (to
+ * free) and reports the first failure.  ended: a lone dot was seen.
+ */
+struct spooler;
+struct spooler *msg_spool_open(int ignore_dots, long long max_size,
+	    struct msg *m, struct fail *f);
+int	 msg_spool_write(struct spooler *sp, const char *buf, size_t len,
+	    struct fail *f);
+int	 msg_spool_ended(const struct spooler *sp);
+int	 msg_spool_close(struct spooler *sp, struct fail *f);
 
 /*
  * The wire writer: everything given to it (LF line ends) goes out with
@@ -505,20 +517,44 @@ int	 smtp_send(struct smtp *s, struct plan *p, const size_t *idx,
 /* Send QUIT without waiting for its reply; close; free.  NULL is ok. */
 void	 smtp_close(struct smtp *s);
 
+/* An SES session kept open between messages (-bs). */
+struct session {
+	struct smtp	*s;		/* NULL: none open */
+	double		 opened;	/* retry_elapsed() when opened */
+	double		 used;		/* ... when last used */
+	int		 nmsgs;		/* messages sent on it */
+	char		 relay[352];
+};
+
 /* retry.c */
 /*
  * Submit p: transactions of at most max_recipients on one connection,
- * attempts as SPEC 7 says.  Fills r.  Returns 0 when every recipient was
- * accepted, else -1 (r->fail says why).
+ * attempts as SPEC 7 says.  With ss, the session is kept open after
+ * success for the next message and reused while fresh (messages, age,
+ * idleness); with NULL, each attempt opens and closes its own.  Fills r.
+ * Returns 0 when every recipient was accepted, else -1 (r->fail says
+ * why).
  */
 int	 retry_submit(const struct conf *c, struct plan *p, int verbose,
-	    struct result *r);
+	    struct session *ss, struct result *r);
+/* QUIT and close the kept session, if any. */
+void	 retry_session_close(struct session *ss);
 /* Is this failure transient (deferred) rather than permanent? */
 int	 retry_is_transient(const struct fail *f);
 /* Start the clock retry_deadline and the logged delay count from. */
 void	 retry_start_clock(void);
 /* Seconds since retry_start_clock(). */
 double	 retry_elapsed(void);
+
+/* server.c */
+/*
+ * -bs: speak SMTP on stdin/stdout until QUIT or EOF, submitting each
+ * message before answering its final dot.  po holds what the command
+ * line set (-F, -B, the caller).  Returns an exit code (EX_OK unless the
+ * server could not start).
+ */
+int	 server_run(const struct conf *c, const struct plan_opts *po,
+	    int verbose);
 
 /* ------------------------------------------------------------------ */
 /* Logging (log.c) and exit codes (exitcode.c).                       */

@@ -461,6 +461,11 @@ report(const struct plan *p, const struct result *r)
 		log_error("not delivered to %s: %s%s%s", list ? list :
 		    "some recipients", r->fail.text, advice ? "; " : "",
 		    advice ? advice : "");
+	else if (r->possible_dup)
+		/* Not "not sent": SES may have it (SPEC 7, qmail's rule). */
+		log_error("message perhaps not sent: %s; a connection was lost "
+		    "after the final dot, so SES may have accepted it and "
+		    "sending it again may duplicate it", r->fail.text);
 	else
 		log_error("message not sent: %s%s%s", r->fail.text,
 		    advice ? "; " : "", advice ? advice : "");
@@ -527,7 +532,7 @@ deliver(struct conf *c, const struct opts *o)
 		log_error("message not sent: %s", r.fail.text);
 		return exitcode_for(&r.fail);
 	}
-	(void)retry_submit(c, &p, o->verbose, &r);
+	(void)retry_submit(c, &p, o->verbose, NULL, &r);
 	log_summary(&p, &r, c);
 	ex = report(&p, &r);
 	plan_free(&p);
@@ -540,6 +545,7 @@ main(int argc, char *argv[])
 {
 	static char *empty_env[] = { NULL };
 	struct rlimit rl = { 0, 0 };
+	struct plan_opts po;
 	struct opts o;
 	struct conf c;
 	const char *base;
@@ -576,15 +582,18 @@ main(int argc, char *argv[])
 		/* No aliases to rebuild, no queue to run. */
 		drop_privileges();
 		exit(EX_OK);
-	case MODE_SMTP:
-		fatal(EX_USAGE, "-bs is not available in this version");
 	default:
 		break;
 	}
 	conf_load(&o, &c);
 	log_init(c.log, o.verbose);
-	ex = o.mode == MODE_VERIFY ? verify_recipients(&c, &o) :
-	    deliver(&c, &o);
+	if (o.mode == MODE_SMTP) {
+		plan_opts_from(&o, &po);
+		ex = server_run(&c, &po, o.verbose);
+	} else if (o.mode == MODE_VERIFY)
+		ex = verify_recipients(&c, &o);
+	else
+		ex = deliver(&c, &o);
 	conf_free(&c);
 	free(o.rcpts);
 	exit(ex);

@@ -271,6 +271,49 @@ spooler_init(struct spooler *sp, struct msg *m, int ignore_dots,
 	sp->bol = 1;
 }
 
+struct spooler *
+msg_spool_open(int ignore_dots, long long max_size, struct msg *m,
+    struct fail *f)
+{
+	struct spooler *sp;
+
+	if (msg_open_spool(m, f) == -1)
+		return NULL;
+	if ((sp = malloc(sizeof(*sp))) == NULL) {
+		fail_set(f, FAIL_OS, SMTP_STAGE_NONE, "out of memory");
+		msg_free(m);
+		return NULL;
+	}
+	spooler_init(sp, m, ignore_dots, max_size);
+	return sp;
+}
+
+int
+msg_spool_write(struct spooler *sp, const char *buf, size_t len,
+    struct fail *f)
+{
+	return sp->ended ? 0 : spool_feed(sp, buf, len, f);
+}
+
+int
+msg_spool_ended(const struct spooler *sp)
+{
+	return sp->ended;
+}
+
+int
+msg_spool_close(struct spooler *sp, struct fail *f)
+{
+	struct msg *m = sp->m;
+	int rv;
+
+	rv = spool_finish(sp, f) == 0 && msg_headers(m, f) == 0 ? 0 : -1;
+	free(sp);
+	if (rv == -1)
+		msg_free(m);
+	return rv;
+}
+
 int
 msg_spool(int infd, int ignore_dots, long long max_size, struct msg *m,
     struct fail *f)
@@ -278,18 +321,15 @@ msg_spool(int infd, int ignore_dots, long long max_size, struct msg *m,
 	struct spooler *sp;
 	char *buf;
 	ssize_t n;
-	int rv = -1;
+	int rv = 0;
 
-	if (msg_open_spool(m, f) == -1)
+	if ((sp = msg_spool_open(ignore_dots, max_size, m, f)) == NULL)
 		return -1;
-	sp = malloc(sizeof(*sp));
-	buf = malloc(SPOOL_CHUNK);
-	if (sp == NULL || buf == NULL) {
+	if ((buf = malloc(SPOOL_CHUNK)) == NULL) {
 		fail_set(f, FAIL_OS, SMTP_STAGE_NONE, "out of memory");
-		goto out;
+		rv = -1;
 	}
-	spooler_init(sp, m, ignore_dots, max_size);
-	for (;;) {
+	while (rv == 0) {
 		n = read(infd, buf, SPOOL_CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -297,20 +337,22 @@ msg_spool(int infd, int ignore_dots, long long max_size, struct msg *m,
 			fail_set(f, FAIL_IO, SMTP_STAGE_NONE,
 			    "reading the message from standard input: %s",
 			    strerror(errno));
-			goto out;
-		}
-		if (n == 0 || sp->ended)
+			rv = -1;
+		} else if (n == 0)
 			break;
-		if (spool_feed(sp, buf, (size_t)n, f) == -1)
-			goto out;
+		else if (msg_spool_write(sp, buf, (size_t)n, f) == -1)
+			rv = -1;
+		/* After a lone dot the rest of stdin is not read at all. */
+		else if (msg_spool_ended(sp))
+			break;
 	}
-	if (spool_finish(sp, f) == -1 || msg_headers(m, f) == -1)
-		goto out;
-	rv = 0;
-out:
 	free(buf);
-	free(sp);
-	return rv;
+	if (rv == -1) {
+		free(sp);
+		msg_free(m);
+		return -1;
+	}
+	return msg_spool_close(sp, f);
 }
 
 int
@@ -318,20 +360,15 @@ msg_spool_buf(const char *buf, size_t len, long long max_size,
     struct msg *m, struct fail *f)
 {
 	struct spooler *sp;
-	int rv = -1;
 
-	if (msg_open_spool(m, f) == -1)
+	if ((sp = msg_spool_open(1, max_size, m, f)) == NULL)
 		return -1;
-	if ((sp = malloc(sizeof(*sp))) == NULL) {
-		fail_set(f, FAIL_OS, SMTP_STAGE_NONE, "out of memory");
+	if (msg_spool_write(sp, buf, len, f) == -1) {
+		free(sp);
+		msg_free(m);
 		return -1;
 	}
-	spooler_init(sp, m, 1, max_size);
-	if (spool_feed(sp, buf, len, f) == 0 && spool_finish(sp, f) == 0 &&
-	    msg_headers(m, f) == 0)
-		rv = 0;
-	free(sp);
-	return rv;
+	return msg_spool_close(sp, f);
 }
 
 void

@@ -71,28 +71,70 @@ retry_next_batch(const struct plan *p, size_t max, size_t *idx)
 }
 
 /*
- * One attempt: connect, then transactions until every recipient is done
- * (accepted or refused).  Returns 0, or -1 with f set.  rf collects a
- * recipient refusal, which does not fail the attempt.
+ * Keep an open session for the next message (-bs) only while SES would:
+ * it closes a session idle for ~10 s (SES.md 6.6), and a long-lived one
+ * may sit on an instance being replaced (SES.md 10).
+ */
+#define RETRY_IDLE_MAX	8.0
+
+static int
+retry_session_fresh(const struct conf *c, const struct session *ss)
+{
+	double now = retry_elapsed();
+
+	return ss != NULL && ss->s != NULL &&
+	    ss->nmsgs < c->max_messages_per_connection &&
+	    now - ss->opened < (double)c->max_connection_age &&
+	    now - ss->used < RETRY_IDLE_MAX;
+}
+
+void
+retry_session_close(struct session *ss)
+{
+	if (ss == NULL)
+		return;
+	smtp_close(ss->s);
+	ss->s = NULL;
+}
+
+/*
+ * One attempt: connect (or reuse the open session), then transactions
+ * until every recipient is done (accepted or refused).  Returns 0, or -1
+ * with f set.  rf collects a recipient refusal, which does not fail the
+ * attempt.  *reused tells whether the session was an old one.
  */
 static int
 retry_attempt(const struct conf *c, struct plan *p, int verbose,
-    struct result *r, struct fail *f, struct fail *rf)
+    struct session *ss, struct result *r, struct fail *f, struct fail *rf,
+    int *reused)
 {
 	struct smtp *s;
 	size_t *idx, n, i;
 	int rv = 0;
 
-	if ((s = smtp_open(c, verbose, r->relay, sizeof(r->relay), f)) ==
-	    NULL)
-		return -1;
+	*reused = retry_session_fresh(c, ss);
+	if (*reused) {
+		s = ss->s;
+		(void)strlcpy(r->relay, ss->relay, sizeof(r->relay));
+	} else {
+		retry_session_close(ss);
+		if ((s = smtp_open(c, verbose, r->relay, sizeof(r->relay),
+		    f)) == NULL)
+			return -1;
+		if (ss != NULL) {
+			ss->s = s;
+			ss->opened = retry_elapsed();
+			ss->nmsgs = 0;
+			(void)strlcpy(ss->relay, r->relay, sizeof(ss->relay));
+		}
+	}
 	if ((idx = reallocarray(NULL, (size_t)c->max_recipients,
 	    sizeof(*idx))) == NULL) {
 		fail_set(f, FAIL_OS, SMTP_STAGE_MAIL, "out of memory");
-		smtp_close(s);
-		return -1;
+		rv = -1;
 	}
-	while ((n = retry_next_batch(p, (size_t)c->max_recipients, idx)) > 0) {
+	while (rv == 0 &&
+	    (n = retry_next_batch(p, (size_t)c->max_recipients, idx)) > 0) {
 		rv = smtp_send(s, p, idx, n, r->id, sizeof(r->id), f, rf);
 		if (rv == -1)
 			break;
@@ -104,24 +146,41 @@ retry_attempt(const struct conf *c, struct plan *p, int verbose,
 		rv = 0;
 	}
 	free(idx);
-	smtp_close(s);
+	if (ss == NULL || rv == -1) {
+		smtp_close(s);
+		if (ss != NULL)
+			ss->s = NULL;
+	} else {
+		ss->nmsgs++;
+		ss->used = retry_elapsed();
+	}
 	return rv;
 }
 
 int
 retry_submit(const struct conf *c, struct plan *p, int verbose,
-    struct result *r)
+    struct session *ss, struct result *r)
 {
 	struct fail f, rf;
 	double wait;
 	size_t max_attempts;
+	int reused;
 
 	memset(&rf, 0, sizeof(rf));
 	max_attempts = c->nretry_delays + 1;
 	for (r->attempts = 1;; r->attempts++) {
 		memset(&f, 0, sizeof(f));
-		if (retry_attempt(c, p, verbose, r, &f, &rf) == 0)
+		if (retry_attempt(c, p, verbose, ss, r, &f, &rf, &reused) == 0)
 			break;
+		/* A kept session SES closed meanwhile costs no attempt. */
+		if (reused && f.stage == SMTP_STAGE_MAIL &&
+		    (f.kind == FAIL_NET || f.kind == FAIL_PROTOCOL ||
+		    (f.kind == FAIL_REPLY && f.code == 421))) {
+			log_warn("the kept session to %s was closed: %s; "
+			    "reconnecting", r->relay, f.text);
+			r->attempts--;
+			continue;
+		}
 		if (f.after_data) {
 			r->possible_dup = 1;
 			log_warn("connection to %s lost after the final dot: SES "

@@ -1,0 +1,441 @@
+/*
+ * -bs: the server side of SMTP on stdin and stdout (RFC 5321), as
+ * Symfony Mailer and Laravel speak it to "sendmail -bs".  Each message
+ * accepted with DATA is spooled, planned and submitted to SES before the
+ * reply to its final dot, and that reply carries SES's verdict: 250 with
+ * the SES id, 4xx when transient after the retries, 5xx when permanent.
+ * One SES session serves consecutive messages (retry.c keeps it fresh).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define SRV_CMD_MAX	1000	/* a command line; RFC 5321 4.5.3.1.4: 512 */
+#define SRV_BUF		65536	/* input buffer; longer data lines stream */
+#define SRV_IDLE	300	/* seconds a client may say nothing */
+
+enum srv_state {
+	SRV_STATE_GREETED = 0,	/* waiting for EHLO or HELO */
+	SRV_STATE_READY,	/* between transactions */
+	SRV_STATE_MAIL,		/* MAIL given */
+	SRV_STATE_RCPT		/* one RCPT or more given */
+};
+
+struct server {
+	const struct conf	*c;
+	struct plan_opts	 po;		/* the command line's part */
+	int			 verbose;
+	enum srv_state		 state;
+	char			 sender[SES_MAX_ADDR + 1];
+	int			 body;		/* MAIL BODY=: 0, 7 or 8 */
+	char		       **rcpts;
+	size_t			 nrcpts;
+	struct session		 ss;
+	char			 buf[SRV_BUF];
+	size_t			 pos, len;
+	int			 eof;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+srv_reply(struct server *sv, const char *fmt, ...)
+{
+	char line[512], clean[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One line, printable: SES text and our own may hold anything. */
+	log_sanitize(clean, sizeof(clean), line, strlen(line));
+	if (sv->verbose)
+		fprintf(stderr, "-bs> %s\n", clean);
+	printf("%s\r\n", clean);
+	(void)fflush(stdout);
+}
+
+/*
+ * The next input line, without its LF (and CR): 1 with *lp and *lenp
+ * set (*partial when the line is longer than the buffer and goes on), 0
+ * at EOF, -1 on error or when the client is silent for SRV_IDLE.
+ */
+static int
+srv_line(struct server *sv, char **lp, size_t *lenp, int *partial)
+{
+	struct pollfd pfd;
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(sv->buf + sv->pos, '\n', sv->len - sv->pos);
+		if (nl != NULL || (sv->eof && sv->len > sv->pos) ||
+		    (sv->pos == 0 && sv->len == sizeof(sv->buf))) {
+			*lp = sv->buf + sv->pos;
+			*partial = nl == NULL && !sv->eof;
+			*lenp = nl ? (size_t)(nl - *lp) : sv->len - sv->pos;
+			sv->pos += *lenp + (nl ? 1 : 0);
+			if (!*partial && *lenp > 0 && (*lp)[*lenp - 1] == '\r')
+				(*lenp)--;
+			return 1;
+		}
+		if (sv->eof)
+			return 0;
+		memmove(sv->buf, sv->buf + sv->pos, sv->len - sv->pos);
+		sv->len -= sv->pos;
+		sv->pos = 0;
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, SRV_IDLE * 1000)) == 0)
+			return -1;
+		if (n == -1 && errno != EINTR)
+			return -1;
+		n = read(STDIN_FILENO, sv->buf + sv->len,
+		    sizeof(sv->buf) - sv->len);
+		if (n == 0)
+			sv->eof = 1;
+		else if (n > 0)
+			sv->len += (size_t)n;
+		else if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+static void
+srv_reset(struct server *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nrcpts; i++)
+		free(sv->rcpts[i]);
+	sv->nrcpts = 0;
+	sv->sender[0] = '\0';
+	sv->body = 0;
+	if (sv->state != SRV_STATE_GREETED)
+		sv->state = SRV_STATE_READY;
+}
+
+/* The path of "MAIL FROM:<...>" or "RCPT TO:<...>"; NULL if malformed. */
+static char *
+srv_path(char *arg, const char *prefix, char **params)
+{
+	size_t n = strlen(prefix);
+	char *p, *end;
+
+	if (strncasecmp(arg, prefix, n) != 0)
+		return NULL;
+	p = arg + n;
+	p += strspn(p, " ");
+	if (*p != '<' || (end = strchr(p, '>')) == NULL)
+		return NULL;
+	*end = '\0';
+	*params = end + 1;
+	return p + 1;
+}
+
+static void
+srv_mail(struct server *sv, char *arg)
+{
+	char err[SES_FAIL_TEXT], *path, *params, *tok;
+	const char *errstr;
+	long long size;
+
+	if (sv->state != SRV_STATE_READY) {
+		srv_reply(sv, "503 5.5.1 %s", sv->state == SRV_STATE_GREETED ?
+		    "Send EHLO or HELO first" : "Nested MAIL command");
+		return;
+	}
+	if ((path = srv_path(arg, "FROM:", &params)) == NULL) {
+		srv_reply(sv, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	if (addr_parse_sender(path, sv->sender, sizeof(sv->sender), err,
+	    sizeof(err)) == -1) {
+		srv_reply(sv, "501 5.1.7 Bad sender address: %s", err);
+		return;
+	}
+	sv->body = sv->po.body;
+	while ((tok = strsep(&params, " ")) != NULL) {
+		if (strcasecmp(tok, "BODY=8BITMIME") == 0)
+			sv->body = 8;
+		else if (strcasecmp(tok, "BODY=7BIT") == 0)
+			sv->body = 7;
+		else if (strncasecmp(tok, "SIZE=", 5) == 0) {
+			size = strtonum(tok + 5, 0, LLONG_MAX, &errstr);
+			if (errstr == NULL && size > sv->c->max_message_size) {
+				srv_reply(sv, "552 5.3.4 Message too big: at "
+				    "most %lld octets", sv->c->max_message_size);
+				return;
+			}
+		}
+		/* Other parameters (RET=, ENVID=) ask for DSN: ignored. */
+	}
+	sv->state = SRV_STATE_MAIL;
+	srv_reply(sv, "250 2.1.0 Ok");
+}
+
+static void
+srv_rcpt(struct server *sv, char *arg)
+{
+	struct addrlist l = { NULL, 0, 0 };
+	char err[SES_FAIL_TEXT], *path, *params, **v;
+
+	if (sv->state != SRV_STATE_MAIL && sv->state != SRV_STATE_RCPT) {
+		srv_reply(sv, "503 5.5.1 Need MAIL before RCPT");
+		return;
+	}
+	if ((path = srv_path(arg, "TO:", &params)) == NULL) {
+		srv_reply(sv, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	if (addr_parse_list(path, strlen(path), &l, err, sizeof(err)) == -1 ||
+	    l.n != 1) {
+		srv_reply(sv, "501 5.1.3 Bad recipient address%s%s",
+		    l.n > 1 ? "" : ": ", l.n > 1 ? "" : err);
+		addr_free(&l);
+		return;
+	}
+	if (addr_is_local(l.v[0].addr) && sv->c->admin_address == NULL) {
+		srv_reply(sv, "550 5.1.1 <%s>: local recipient, and no "
+		    "admin_address is set", l.v[0].addr);
+		addr_free(&l);
+		return;
+	}
+	if (sv->nrcpts >= SES_MAX_RCPTS || (v = reallocarray(sv->rcpts,
+	    sv->nrcpts + 1, sizeof(*v))) == NULL) {
+		srv_reply(sv, "452 4.5.3 Too many recipients");
+		addr_free(&l);
+		return;
+	}
+	sv->rcpts = v;
+	if ((v[sv->nrcpts] = strdup(l.v[0].addr)) == NULL) {
+		srv_reply(sv, "452 4.3.0 Out of memory");
+		addr_free(&l);
+		return;
+	}
+	sv->nrcpts++;
+	sv->state = SRV_STATE_RCPT;
+	addr_free(&l);
+	srv_reply(sv, "250 2.1.5 Ok");
+}
+
+/*
+ * The reply to the final dot from the outcome: SES's own code when it
+ * gave one, else 4xx for what may pass and 5xx for what will not.
+ */
+static void
+srv_verdict(struct server *sv, const struct result *r,
+    const struct fail *f)
+{
+	int code;
+
+	if (f->kind == FAIL_NONE) {
+		srv_reply(sv, "250 2.0.0 Ok %s", r->id);
+		return;
+	}
+	if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600 &&
+	    f->stage != SMTP_STAGE_RCPT)
+		code = f->code;
+	else if (f->kind == FAIL_NOUSER || (f->kind == FAIL_REPLY &&
+	    f->stage == SMTP_STAGE_RCPT))
+		code = 550;
+	else
+		code = exitcode_transient(f) || f->kind == FAIL_CONFIG ||
+		    f->kind == FAIL_OS ? 451 : 554;
+	srv_reply(sv, "%d %d.0.0 ses-sendmail: %s", code, code / 100,
+	    f->text);
+}
+
+/* Hand the spooled message to SES and answer the final dot. */
+static void
+srv_submit(struct server *sv, struct msg *m)
+{
+	struct plan_opts po = sv->po;
+	struct result r;
+	struct plan p;
+
+	memset(&r, 0, sizeof(r));
+	po.sender = sv->sender;
+	po.rcpts = sv->rcpts;
+	po.nrcpts = sv->nrcpts;
+	po.extract = 0;
+	po.body = sv->body;
+	if (plan_build(sv->c, &po, m, &p, &r.fail) == -1) {
+		log_warn("message refused: %s", r.fail.text);
+		srv_verdict(sv, &r, &r.fail);
+		plan_free(&p);
+		return;
+	}
+	(void)retry_submit(sv->c, &p, sv->verbose, &sv->ss, &r);
+	log_summary(&p, &r, sv->c);
+	/* Some recipients took it: success, and the rest are logged. */
+	if (r.fail.kind != FAIL_NONE && r.ntx_ok > 0)
+		log_warn("SES accepted the message for some recipients only: "
+		    "%s", r.fail.text);
+	srv_verdict(sv, &r, r.ntx_ok > 0 ? &(struct fail){ 0 } : &r.fail);
+	plan_free(&p);
+}
+
+/*
+ * DATA: read to the lone dot, undoing the dot-stuffing (RFC 5321
+ * 4.5.2), into a spool; then submit.  Returns -1 when the input ended
+ * before the dot (nothing is sent).
+ */
+static int
+srv_data(struct server *sv)
+{
+	struct spooler *sp;
+	struct fail f;
+	struct msg m;
+	char *line;
+	size_t len;
+	int bol = 1, partial, rv, bad = 0;
+
+	memset(&f, 0, sizeof(f));
+	if ((sp = msg_spool_open(1, sv->c->max_message_size, &m, &f)) ==
+	    NULL) {
+		srv_reply(sv, "451 4.3.0 ses-sendmail: %s", f.text);
+		return 0;
+	}
+	srv_reply(sv, "354 End data with <CR><LF>.<CR><LF>");
+	while ((rv = srv_line(sv, &line, &len, &partial)) == 1) {
+		if (bol && !partial && len == 1 && line[0] == '.')
+			break;
+		if (bol && len > 0 && line[0] == '.') {
+			line++;
+			len--;
+		}
+		/* After a refusal, read on to the dot and drop the rest. */
+		if (!bad && (msg_spool_write(sp, line, len, &f) == -1 ||
+		    (!partial && msg_spool_write(sp, "\n", 1, &f) == -1)))
+			bad = 1;
+		bol = !partial;
+	}
+	if (rv != 1 || bad) {
+		if (rv == 1)
+			srv_reply(sv, "%s ses-sendmail: %s", f.kind ==
+			    FAIL_DATA ? "554 5.6.0" : "451 4.3.0", f.text);
+		(void)msg_spool_close(sp, &f);
+		msg_free(&m);
+		return rv == 1 ? 0 : -1;
+	}
+	if (msg_spool_close(sp, &f) == -1) {
+		srv_reply(sv, "%s ses-sendmail: %s", f.kind == FAIL_DATA ?
+		    "554 5.6.0" : "451 4.3.0", f.text);
+		return 0;
+	}
+	srv_submit(sv, &m);
+	msg_free(&m);
+	return 0;
+}
+
+/* One command; returns 1 after QUIT, -1 when the input is gone. */
+static int
+srv_command(struct server *sv, char *line)
+{
+	char *arg;
+
+	arg = line + strcspn(line, " ");
+	if (*arg == ' ')
+		*arg++ = '\0';
+	if (strcasecmp(line, "EHLO") == 0 || strcasecmp(line, "HELO") == 0) {
+		srv_reset(sv);
+		sv->state = SRV_STATE_READY;
+		if (strcasecmp(line, "HELO") == 0)
+			srv_reply(sv, "250 %s", plan_fqdn());
+		else {
+			srv_reply(sv, "250-%s", plan_fqdn());
+			srv_reply(sv, "250-8BITMIME");
+			srv_reply(sv, "250-SIZE %lld", sv->c->max_message_size);
+			srv_reply(sv, "250-ENHANCEDSTATUSCODES");
+			srv_reply(sv, "250 HELP");
+		}
+	} else if (strcasecmp(line, "MAIL") == 0)
+		srv_mail(sv, arg);
+	else if (strcasecmp(line, "RCPT") == 0)
+		srv_rcpt(sv, arg);
+	else if (strcasecmp(line, "DATA") == 0) {
+		if (sv->state != SRV_STATE_RCPT) {
+			srv_reply(sv, "503 5.5.1 %s", sv->state ==
+			    SRV_STATE_MAIL ? "No valid recipients" :
+			    "Need MAIL and RCPT before DATA");
+			return 0;
+		}
+		if (srv_data(sv) == -1)
+			return -1;
+		srv_reset(sv);
+	} else if (strcasecmp(line, "RSET") == 0) {
+		srv_reset(sv);
+		srv_reply(sv, "250 2.0.0 Ok");
+	} else if (strcasecmp(line, "NOOP") == 0)
+		srv_reply(sv, "250 2.0.0 Ok");
+	else if (strcasecmp(line, "VRFY") == 0)
+		srv_reply(sv, "252 2.5.2 Cannot VRFY; send to the address and "
+		    "SES will judge it");
+	else if (strcasecmp(line, "HELP") == 0)
+		srv_reply(sv, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
+		    "RSET NOOP VRFY HELP QUIT");
+	else if (strcasecmp(line, "QUIT") == 0) {
+		srv_reply(sv, "221 2.0.0 Bye");
+		return 1;
+	} else if (strcasecmp(line, "EXPN") == 0 ||
+	    strcasecmp(line, "STARTTLS") == 0 ||
+	    strcasecmp(line, "AUTH") == 0 || strcasecmp(line, "BDAT") == 0 ||
+	    strcasecmp(line, "ETRN") == 0)
+		srv_reply(sv, "502 5.5.1 %s is not offered here", line);
+	else
+		srv_reply(sv, "500 5.5.2 Command not recognized");
+	return 0;
+}
+
+int
+server_run(const struct conf *c, const struct plan_opts *po, int verbose)
+{
+	struct server *sv;
+	char *line;
+	size_t len;
+	int partial, rv;
+
+	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
+		log_error("-bs: out of memory");
+		return EX_OSERR;
+	}
+	sv->c = c;
+	sv->po = *po;
+	sv->verbose = verbose;
+	srv_reply(sv, "220 %s ESMTP ses-sendmail: mail goes to Amazon SES",
+	    plan_fqdn());
+	while ((rv = srv_line(sv, &line, &len, &partial)) == 1) {
+		if (partial || len > SRV_CMD_MAX) {
+			/* Drop the rest of an overlong line, then say so. */
+			while (partial && srv_line(sv, &line, &len,
+			    &partial) == 1)
+				;
+			srv_reply(sv, "500 5.5.2 Line too long");
+			continue;
+		}
+		line[len] = '\0';
+		if (strlen(line) != len) {
+			srv_reply(sv, "500 5.5.2 NUL in command");
+			continue;
+		}
+		if (sv->verbose)
+			fprintf(stderr, "-bs< %s\n", line);
+		if ((rv = srv_command(sv, line)) != 0)
+			break;
+	}
+	if (rv == -1 && !sv->eof)
+		srv_reply(sv, "421 4.4.2 ses-sendmail: no command for %d s, "
+		    "closing", SRV_IDLE);
+	retry_session_close(&sv->ss);
+	srv_reset(sv);
+	free(sv->rcpts);
+	free(sv);
+	return EX_OK;
+}
