@@ -403,8 +403,8 @@ plan_build(const struct conf *c, const struct plan_opts *o, struct msg *m,
 		return -1;
 	}
 	if (nfolded > 0)
-		log_warn("%zu line%s longer than %d octets folded (RFC 5322 "
-		    "2.1.1)", nfolded, nfolded == 1 ? "" : "s", WIRE_LINE_MAX);
+		log_warn("lines longer than %d octets folded: %zu CRLF SP "
+		    "inserted (RFC 5322 2.1.1)", WIRE_LINE_MAX, nfolded);
 	if ((p->done = calloc(p->rcpts.n, sizeof(*p->done))) == NULL)
 		return plan_oom(f);
 	return 0;
