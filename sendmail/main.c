@@ -110,17 +110,6 @@ fatal(int ex, const char *fmt, ...)
 	exit(ex);
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: ses-sendmail [-iotv] [-B type] [-C file] [-F name] "
-	    "[-f sender] [-bm | -bs | -bv | -bp | -bi | -q] [--] "
-	    "[recipient ...]\n"
-	    "       ses-sendmail --help | --version\n");
-	exit(EX_USAGE);
-}
-
 static const struct flag *
 flag_find(char letter)
 {
@@ -258,11 +247,10 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			continue;
 		}
 		for (a++; *a != '\0'; a++) {
-			if ((fl = flag_find(*a)) == NULL) {
-				log_error("unknown flag -%c",
+			if ((fl = flag_find(*a)) == NULL)
+				fatal(EX_USAGE, "unknown flag -%c: see --help "
+				    "or ses-sendmail(8)",
 				    isprint((unsigned char)*a) ? *a : '?');
-				usage();
-			}
 			if (fl->arg == ARG_NONE) {
 				if (*a == 't')
 					o->extract = 1;

@@ -440,7 +440,8 @@ smtp_mail(struct smtp *s, struct plan *p, struct fail *f)
 		return -1;
 	}
 	if (s->ext & SMTP_EXT_8BITMIME) {
-		if (p->body8 == 8 || (p->body8 == 0 && p->msg->has8bit))
+		/* An 8-bit body is 8BITMIME whatever -B said. */
+		if (p->body8 == 8 || p->msg->has8bit)
 			(void)strlcat(params, " BODY=8BITMIME", sizeof(params));
 		else if (p->body8 == 7)
 			(void)strlcat(params, " BODY=7BIT", sizeof(params));

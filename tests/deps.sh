@@ -4,7 +4,8 @@
 # system's /usr/sbin/sendmail (bsd-mailx would pull in exim4).
 set -eu
 PKGS="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
-python3 openssl ca-certificates mandoc clang libclang-rt-14-dev"
+python3 openssl ca-certificates mandoc clang libclang-rt-14-dev
+swaks php-cli mutt s-nail git git-email"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
