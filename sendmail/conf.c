@@ -25,7 +25,7 @@
 
 #define CONF_FILE_MAX	(64 * 1024)	/* the whole file */
 #define CONF_LINE_MAX	4096		/* one line, without CR LF */
-#define CONF_KEY_SHOWN	40		/* of an unknown key, in errors */
+#define CONF_KEY_SHOWN	27		/* of an unknown key, in errors */
 #define CONF_DELAY_MAX	3600		/* seconds, one retry delay */
 #define CONF_REGION_MAX	32
 #define CONF_SECRET_MAX	128		/* username, aws_secret_access_key */
@@ -572,22 +572,24 @@ conf_unknown(struct conf_parse *p, const char *key, size_t klen,
 {
 	char shown[CONF_KEY_SHOWN + 1];
 	const char *hint;
-	size_t i, n;
+	size_t n;
 	int sep;
 
 	if (!hasvalue)
 		return conf_error(p, "%s:%zu: not a 'key value' line (the "
 		    "word is not shown: it may be a secret)", p->path,
 		    p->lineno);
-	for (n = 0; n < klen && key[n] != ':' && key[n] != '='; n++)
+	/* Only a word that looks like a key is shown: a pasted secret
+	 * (base64, a long token) never is. */
+	for (n = 0; n < klen && (conf_isalnum(key[n]) || key[n] == '_' ||
+	    key[n] == '-'); n++)
 		continue;
-	sep = n < klen;
-	if (sep)
-		n++;		/* show the ':' or '=', not what follows */
-	if (n > CONF_KEY_SHOWN)
-		n = CONF_KEY_SHOWN;
-	for (i = 0; i < n; i++)
-		shown[i] = (key[i] <= ' ' || key[i] >= 0x7f) ? '?' : key[i];
+	sep = n < klen && (key[n] == ':' || key[n] == '=');
+	if (n == 0 || n > CONF_KEY_SHOWN || (n < klen && !sep))
+		return conf_error(p, "%s:%zu: unknown key (not shown: it does "
+		    "not look like a key and may be a secret); "
+		    "ses-sendmail(8) lists the keys", p->path, p->lineno);
+	memcpy(shown, key, n);
 	shown[n] = '\0';
 	if (sep)
 		hint = "; write the key, a space, then the value";
@@ -596,7 +598,7 @@ conf_unknown(struct conf_parse *p, const char *key, size_t klen,
 	else
 		hint = "; ses-sendmail(8) lists the keys";
 	return conf_error(p, "%s:%zu: unknown key '%s%s'%s", p->path,
-	    p->lineno, shown, n < klen ? "..." : "", hint);
+	    p->lineno, shown, sep ? key[n] == ':' ? ":" : "=" : "", hint);
 }
 
 /* One line (len octets, without its LF). */

@@ -110,8 +110,9 @@ tls_verify_reason(struct tls *t)
 }
 
 /*
- * Errors that another attempt cannot cure: the certificate, or a server
- * that offers no TLS version or cipher we accept (TLS 1.0/1.1 only).
+ * Errors that another attempt cannot cure: the certificate, a server
+ * that offers no TLS version or cipher we accept (TLS 1.0/1.1 only), or
+ * one that does not speak TLS at all (plaintext SMTP on the port).
  */
 static int
 tls_error_is_policy(struct tls *t, int rv)
@@ -121,6 +122,8 @@ tls_error_is_policy(struct tls *t, int rv)
 	switch (rv) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
 	case GNUTLS_E_CERTIFICATE_ERROR:
+		return 1;
+	case GNUTLS_E_UNEXPECTED_PACKET:
 		return 1;
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 	case GNUTLS_E_NO_CIPHER_SUITES:
@@ -155,6 +158,10 @@ tls_result(struct tls *t, int rv)
 		(void)snprintf(t->err, sizeof(t->err), "%s: %s",
 		    gnutls_strerror(rv),
 		    gnutls_alert_get_name(gnutls_alert_get(t->s)));
+	else if (rv == GNUTLS_E_UNEXPECTED_PACKET)
+		(void)snprintf(t->err, sizeof(t->err), "%s (the server does "
+		    "not speak TLS here: a STARTTLS port needs tls starttls)",
+		    gnutls_strerror(rv));
 	else
 		(void)snprintf(t->err, sizeof(t->err), "%s",
 		    gnutls_strerror(rv));

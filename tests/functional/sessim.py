@@ -19,10 +19,13 @@ Files in DIR:
   messages/NNNNNN.raw, .eml, .json
                     each accepted message: the wire bytes between the 354
                     and the final ".\\r\\n", the same dot-unstuffed, and the
-                    envelope and session facts (written last)
+                    envelope and session facts (written last), among
+                    them "tls" (the version) and "sni" (the server name
+                    the client sent, null when it sent none)
   transcript.log    "<scenario> <conn> C: <line>" / "... S: <line>"
-  events.jsonl      one JSON object per line: connect, tls, auth, fault,
-                    rejected, stored, stall, close
+  events.jsonl      one JSON object per line: connect, tls (version,
+                    cipher, sni), auth, fault, rejected, stored, stall,
+                    close
   sim-errors.log    simulator bugs and bad scenario files only; a client
                     misbehaving or vanishing is not an error
 
@@ -296,6 +299,7 @@ class Session:
         self.read_budget = None         # set by a stall_read fault
         self.stall_seconds = HANG_SECONDS
         self.tls = None                 # negotiated version, e.g. "TLSv1.3"
+        self.sni = None                 # the SNI name the client sent
         self.ehlo = None                # EHLO/HELO name since the last TLS
         self.auth = None                # mechanism that authenticated us
         self.rejected = False           # greeting was a 5xx/4xx: wait QUIT
@@ -528,7 +532,9 @@ class Session:
             self.event("tls", error=str(e))
             raise Hangup("tls failed") from None
         self.tls = self.sock.version()
-        self.event("tls", version=self.tls, cipher=self.sock.cipher()[0])
+        self.sni = getattr(self.sock, "sni", None)
+        self.event("tls", version=self.tls, cipher=self.sock.cipher()[0],
+                   sni=self.sni)
         self.ehlo = None
         self.auth = None
         self.reset_transaction()
@@ -790,7 +796,7 @@ class Session:
                 "mail_from": self.mail,
                 "mail_params": self.mail_params, "rcpt": self.rcpts,
                 "id": mid, "tls": self.tls, "auth": self.auth,
-                "ehlo": self.ehlo, "size": len(raw)}
+                "ehlo": self.ehlo, "sni": self.sni, "size": len(raw)}
         seq = self.server.store(raw, eml, info)
         self.event("stored", seq=seq, id=mid)
 
@@ -840,6 +846,7 @@ class Server:
     def tls_context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.opts.cert, self.opts.key)
+        ctx.sni_callback = note_sni
         with warnings.catch_warnings():     # TLS 1.0/1.1 are deprecated
             warnings.simplefilter("ignore", DeprecationWarning)
             ctx.minimum_version = TLS_VERSIONS[self.opts.tls_min]
@@ -1024,6 +1031,14 @@ class Server:
         with self.lock:
             self.events_f.close()
             self.transcript_f.close()
+
+
+def note_sni(sock, server_name, ctx):
+    """The TLS context's SNI callback, run during each handshake: keep the
+    name the client sent (None when it sent none) on the socket, where
+    Session.start_tls() finds it.  Returning None lets the handshake go on
+    with the one certificate."""
+    sock.sni = server_name
 
 
 def bind(family, host, port):

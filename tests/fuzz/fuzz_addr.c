@@ -1,8 +1,16 @@
+/*
+ * libFuzzer target: the RFC 5322 address-list parser and the sender
+ * parser (addr.c).  Invariants: a parsed address fits SES_MAX_ADDR and
+ * holds no control character; an error is one non-empty line.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include "extern.h"
-int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -12,14 +20,18 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (addr_parse_list((const char *)d, n, &l, err, sizeof(err)) == 0) {
 		for (i = 0; i < l.n; i++) {
-			if (strlen(l.v[i].addr) > SES_MAX_ADDR) abort();
-			if (addr_has_ctl(l.v[i].addr, strlen(l.v[i].addr))) abort();
+			if (strlen(l.v[i].addr) > SES_MAX_ADDR ||
+			    addr_has_ctl(l.v[i].addr, strlen(l.v[i].addr)))
+				abort();
 			(void)addr_is_local(l.v[i].addr);
 		}
-	} else if (strchr(err, '\n') != NULL || err[0] == '\0')
+	} else if (err[0] == '\0' || strchr(err, '\n') != NULL)
 		abort();
 	addr_free(&l);
-	s = malloc(n + 1); memcpy(s, d, n); s[n] = '\0';
+	if ((s = malloc(n + 1)) == NULL)
+		return 0;
+	memcpy(s, d, n);
+	s[n] = '\0';
 	(void)addr_parse_sender(s, out, sizeof(out), err, sizeof(err));
 	free(s);
 	return 0;

@@ -403,14 +403,14 @@ test_errors(void)
 	    "unknown key 'hunter2-password-typo'", SECRET);
 	bad_secret(SECRET, PATH ":4: not a 'key value' line", SECRET);
 	bad_secret("password=" SECRET, ":4: not a 'key value'", SECRET);
-	bad_secret("password:" SECRET " x", "unknown key 'password:...'",
+	bad_secret("password:" SECRET " x", "unknown key 'password:'",
 	    SECRET);
 	bad_secret("password: " SECRET, "unknown key 'password:'", SECRET);
 	bad_secret("Password " SECRET, "keys are lowercase", SECRET);
 	bad_secret("a234567890123456789012345678901234567890" SECRET " x",
-	    "unknown key 'a234567890123456789012345678901234567890...'",
+	    "unknown key (not shown: it does not look like a key",
 	    SECRET);
-	bad_secret("k\xc3\xa9y " SECRET, "unknown key 'k??y'", SECRET);
+	bad_secret("k\xc3\xa9y " SECRET, "unknown key (not shown", SECRET);
 	is_int(parse(&c, BASE "password " SECRET "\n"), -1,
 	    "password repeated");
 	ok(strncmp(err, REPEATED, strlen(REPEATED)) == 0 &&

@@ -1,0 +1,508 @@
+#!/usr/bin/python3
+"""TAP test of -bs (SPEC.md section 2; issue #4 point 1): the server side
+of SMTP on stdin and stdout, as Symfony Mailer and Laravel speak it to
+"sendmail -bs".
+
+Raw pipe sessions check the protocol exactly: the greeting, EHLO/HELO,
+MAIL parameters and SIZE, RCPT, DATA and its dot-unstuffing, RSET, NOOP,
+VRFY, HELP, QUIT, bad sequences, overlong lines, LF-only input, local
+recipients.  Then SES's verdict in the reply to the final dot (250 with
+the id the simulator stored, 554 when SES refuses, 4xx when transient),
+and the SES session kept between messages: one connection for several,
+renewed after max_messages_per_connection and after ~8 s of idleness.
+Last, real SMTP clients over the pipe: swaks --pipe and Python's smtplib
+bridged to the process through a socketpair."""
+
+import os
+import re
+import select
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sestest import Sim, Tap, binary, write_conf  # noqa: E402
+
+SENDER = "sender@example.com"           # `from` in write_conf's default
+RCPT = "rcpt@example.net"
+NOT_VERIFIED = ("554 Message rejected: Email address is not verified. The "
+                "following identities failed the check in region US-EAST-1: "
+                "nobody@unverified.example")
+TRANSIENT = "451 Temporary service failure"
+IDLE_PAUSE = 9.0                        # SES closes a session idle ~10 s
+
+
+class Bs:
+    """One `ses-sendmail -C conf -bs` process driven over raw pipes.
+    Every read has a deadline; stderr goes to a file (self.errlog())."""
+
+    _n = 0
+
+    def __init__(self, conf, args=("-bs",), timeout=20):
+        Bs._n += 1
+        self.timeout = timeout
+        self.errpath = t.tmp / ("bs-%d.err" % Bs._n)
+        self.errf = open(self.errpath, "wb")
+        self.proc = subprocess.Popen(
+            [binary(), "-C", str(conf)] + list(args),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf,
+            start_new_session=True)
+        self.buf = b""
+
+    def line(self):
+        """The next reply line without its CRLF; None at EOF or timeout."""
+        deadline = time.monotonic() + self.timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.rstrip(b"\r").decode("latin-1")
+
+    def reply(self):
+        """(code, [lines]) of one reply, multi-line ones whole; code 0 when
+        the process said nothing in time or went away."""
+        lines = []
+        while True:
+            ln = self.line()
+            if ln is None:
+                return 0, lines
+            lines.append(ln)
+            if not re.match(r"\d{3}-", ln):
+                return (int(ln[:3]) if re.match(r"\d{3}", ln) else 0), lines
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def cmd(self, line, eol=b"\r\n"):
+        """Send one command line; its reply's code (the lines in .last)."""
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + eol)
+        code, self.last = self.reply()
+        return code
+
+    def message(self, body, rcpts=(RCPT,), sender=SENDER, params="",
+                eol=b"\r\n"):
+        """One transaction: ([codes of MAIL, RCPT..., DATA], final code,
+        final reply text).  body: lines (bytes) without line ends, as
+        the client puts them on the wire (already dot-stuffed)."""
+        codes = [self.cmd("MAIL FROM:<%s>%s" % (sender, params), eol)]
+        codes += [self.cmd("RCPT TO:<%s>" % r, eol) for r in rcpts]
+        codes.append(self.cmd("DATA", eol))
+        if codes[-1] != 354:
+            return codes, 0, ""
+        self.send(b"".join(ln + eol for ln in body) + b"." + eol)
+        code, lines = self.reply()
+        return codes, code, lines[-1] if lines else ""
+
+    def finish(self):
+        """Close stdin and wait (bounded) for the exit; the exit code, None
+        when it had to be killed."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            rc = self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+            rc = None
+        self.proc.stdout.close()
+        self.errf.close()
+        return rc
+
+    def errlog(self):
+        return self.errpath.read_text(errors="replace")
+
+
+def body(subject, *lines):
+    return [b"From: Alice <alice@example.com>", b"To: " + RCPT.encode(),
+            b"Subject: " + subject.encode(), b""] + list(lines)
+
+
+def ses_id(text):
+    """The SES id in a "250 2.0.0 Ok ID" reply to the final dot."""
+    m = re.match(r"250 \S+ Ok (\S+)$", text)
+    return m.group(1) if m else None
+
+
+t = Tap(deadline=90)
+start = time.monotonic()
+
+with Sim(t.tmp) as sim:
+    CONF = write_conf(t.tmp / "ses.conf", sim)
+    CONF_SMALL = write_conf(t.tmp / "small.conf", sim, max_message_size=3000)
+    CONF_ADMIN = write_conf(t.tmp / "admin.conf", sim,
+                            admin_address="admin@example.com")
+    CONF_MAX2 = write_conf(t.tmp / "max2.conf", sim,
+                           max_messages_per_connection=2)
+
+    # --- the protocol, CRLF, one session ---------------------------------
+    with t.case("protocol"):
+        sim.scenario(name="protocol")
+        s = Bs(CONF)
+        code, lines = s.reply()
+        t.eq(code, 220, "greeting 220", lines)
+        t.ok(lines and "ESMTP" in lines[0], "greeting says ESMTP", lines)
+        t.eq(s.cmd("MAIL FROM:<%s>" % SENDER), 503, "MAIL before EHLO: 503")
+        t.eq(s.cmd("EHLO client.example"), 250, "EHLO: 250")
+        ext = [ln[4:] for ln in s.last]
+        t.ok(all(ln.startswith("250-") for ln in s.last[:-1]) and
+             s.last[-1].startswith("250 "), "EHLO: a multi-line 250",
+             s.last)
+        t.ok("8BITMIME" in ext, "EHLO offers 8BITMIME", s.last)
+        t.ok("SIZE 41943040" in ext, "EHLO offers SIZE max_message_size",
+             s.last)
+        t.eq(s.cmd("NOOP"), 250, "NOOP: 250")
+        t.eq(s.cmd("VRFY rcpt@example.net"), 252, "VRFY: 252")
+        t.eq(s.cmd("HELP"), 214, "HELP: 214")
+        t.eq(s.cmd("FROBNICATE now"), 500, "unknown command: 500")
+        t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 503, "RCPT before MAIL: 503")
+        t.eq(s.cmd("DATA"), 503, "DATA before MAIL: 503")
+        t.eq(s.cmd("MAIL FROM:<%s> BODY=8BITMIME SIZE=123" % SENDER), 250,
+             "MAIL with BODY=8BITMIME SIZE=123: 250")
+        t.eq(s.cmd("MAIL FROM:<%s>" % SENDER), 503, "a second MAIL: 503")
+        t.eq(s.cmd("DATA"), 503, "DATA before RCPT: 503")
+        t.eq(s.cmd("RCPT TO:<root>"), 550,
+             "a local recipient without admin_address: 550 at RCPT")
+        t.eq(s.cmd("RCPT TO:<a@@example.net>") // 100, 5,
+             "a malformed recipient: 5xx")
+        t.eq(s.cmd(b"NOOP " + b"x" * 5000), 500,
+             "a 5000-octet command line: 500")
+        t.eq(s.cmd("NOOP"), 250, "the session goes on after it")
+        t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 250,
+             "RCPT: 250 (the transaction survived)")
+        t.eq(s.cmd("DATA"), 354, "DATA: 354")
+        s.send(b"".join(ln + b"\r\n" for ln in body(
+            "first", b"caf\xc3\xa9", b"..x", b"..", b"last")) + b".\r\n")
+        code, lines = s.reply()
+        t.eq(code, 250, "the final dot: 250", lines)
+        id1 = ses_id(lines[-1]) if lines else None
+        # RSET clears the transaction: DATA after it is out of sequence.
+        t.eq(s.cmd("MAIL FROM:<%s>" % SENDER), 250, "MAIL again: 250")
+        t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 250, "RCPT again: 250")
+        t.eq(s.cmd("RSET"), 250, "RSET: 250")
+        t.eq(s.cmd("DATA"), 503, "DATA after RSET: 503")
+        codes, code, text = s.message(body("second", b"plain"),
+                                      rcpts=(RCPT, "other@example.org"))
+        t.eq((codes, code), ([250, 250, 250, 354], 250),
+             "a second message in the session: 250", text)
+        id2 = ses_id(text)
+        t.eq(s.cmd("QUIT"), 221, "QUIT: 221")
+        t.eq(s.finish(), 0, "exit 0 after QUIT", s.errlog())
+        sim.wait_closed()
+        msgs = sim.messages()
+        t.eq(len(msgs), 2, "two messages stored", s.errlog())
+        t.eq(sim.connections(), 1, "both over ONE SES connection")
+        if len(msgs) == 2:
+            m1, m2 = msgs
+            t.eq([m1["id"], m2["id"]], [id1, id2],
+                 "each 250 carries the id SES gave", [id1, id2])
+            t.eq((m1["mail_from"], m1["rcpt"], m1["mail_params"]),
+                 (SENDER, [RCPT], ["BODY=8BITMIME"]),
+                 "1st: envelope from MAIL/RCPT, BODY=8BITMIME passed on")
+            t.ok(b"\r\n.x\r\n.\r\nlast\r\n" in m1["eml"],
+                 "1st: ..x and .. unstuffed to .x and . (eml)", m1["eml"])
+            t.ok(b"\r\n..x\r\n..\r\nlast\r\n" in m1["raw"],
+                 "1st: stuffed again on the way to SES (raw)", m1["raw"])
+            t.ok(b"\r\ncaf\xc3\xa9\r\n" in m1["eml"],
+                 "1st: 8-bit body intact", m1["eml"])
+            t.ok(m1["eml"].startswith(
+                b"From: Alice <alice@example.com>\r\nTo: rcpt@example.net"
+                b"\r\nSubject: first\r\n"), "1st: header kept as given",
+                m1["eml"][:200])
+            t.ok(re.search(rb"^Date: .+\r\n", m1["eml"], re.M) and
+                 re.search(rb"^Message-ID: <.+>\r\n", m1["eml"], re.M),
+                 "1st: Date: and Message-ID: added", m1["eml"][:400])
+            t.eq((m2["mail_from"], m2["rcpt"], m2["mail_params"]),
+                 (SENDER, [RCPT, "other@example.org"], []),
+                 "2nd: two recipients, 7-bit: no BODY=")
+            t.ok(m2["eml"].endswith(b"\r\n\r\nplain\r\n"), "2nd: its body",
+                 m2["eml"])
+
+    # --- HELO and LF-only input ------------------------------------------
+    with t.case("LF"):
+        sim.scenario(name="lf")
+        s = Bs(CONF)
+        t.eq(s.reply()[0], 220, "LF input: greeting")
+        t.eq(s.cmd("HELO client.example", eol=b"\n"), 250,
+             "HELO (LF): 250")
+        t.eq(len(s.last), 1, "HELO: a one-line 250", s.last)
+        codes, code, text = s.message(body("lf", b"..dot", b"end"),
+                                      eol=b"\n")
+        t.eq((codes, code), ([250, 250, 354], 250),
+             "a message with LF line ends: 250", text)
+        t.eq(s.cmd("QUIT", eol=b"\n"), 221, "QUIT (LF): 221")
+        t.eq(s.finish(), 0, "LF input: exit 0", s.errlog())
+        msgs = sim.messages()
+        t.eq(len(msgs), 1, "LF input: stored")
+        if msgs:
+            t.ok(msgs[0]["eml"].endswith(b"\r\n\r\n.dot\r\nend\r\n") and
+                 b"\n" not in msgs[0]["eml"].replace(b"\r\n", b""),
+                 "LF input: CRLF on the wire, unstuffed", msgs[0]["eml"])
+
+    # --- -bs -i ------------------------------------------------------------
+    with t.case("-bs -i"):
+        sim.scenario(name="bs-i")
+        s = Bs(CONF, args=("-bs", "-i"))
+        t.eq(s.reply()[0], 220, "-bs -i: greeting")
+        t.eq(s.cmd("EHLO client.example"), 250, "-bs -i: EHLO")
+        codes, code, text = s.message(body("dash i", b"..", b"end"))
+        t.eq(code, 250, "-bs -i: message accepted", text)
+        t.eq(s.cmd("QUIT"), 221, "-bs -i: QUIT")
+        t.eq(s.finish(), 0, "-bs -i: exit 0", s.errlog())
+        msgs = sim.messages()
+        t.ok(len(msgs) == 1 and msgs[0]["eml"].endswith(
+            b"\r\n\r\n.\r\nend\r\n") and ses_id(text) == msgs[0]["id"],
+            "-bs -i: the dot protocol as without -i (a .. line is .)",
+            msgs)
+
+    # --- SIZE ----------------------------------------------------------------
+    with t.case("SIZE"):
+        sim.scenario(name="size")
+        s = Bs(CONF_SMALL)
+        s.reply()
+        s.cmd("EHLO client.example")
+        t.ok("250-SIZE 3000" in s.last, "EHLO offers SIZE 3000", s.last)
+        t.eq(s.cmd("MAIL FROM:<%s> SIZE=3001" % SENDER), 552,
+             "MAIL SIZE= above max_message_size: 552")
+        t.eq(s.cmd("MAIL FROM:<%s> SIZE=2999" % SENDER), 250,
+             "MAIL SIZE= under it: 250")
+        t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 250, "RCPT: 250")
+        t.eq(s.cmd("DATA"), 354, "DATA: 354")
+        s.send(b"".join(ln + b"\r\n" for ln in body("big", b"y" * 900,
+                        b"y" * 900, b"y" * 900, b"y" * 900)) + b".\r\n")
+        code, lines = s.reply()
+        t.eq(code // 100, 5, "a message above it despite SIZE=: 5xx", lines)
+        codes, code, text = s.message(body("small", b"fits"))
+        t.eq(code, 250, "the session goes on: the next message is sent",
+             text)
+        s.cmd("QUIT")
+        t.eq(s.finish(), 0, "SIZE: exit 0", s.errlog())
+        t.eq([m["eml"].split(b"Subject: ")[1][:5] for m in
+              sim.messages()], [b"small"], "only the small one stored")
+
+    # --- local recipients with admin_address ------------------------------
+    with t.case("admin"):
+        sim.scenario(name="admin")
+        s = Bs(CONF_ADMIN)
+        s.reply()
+        s.cmd("EHLO client.example")
+        codes, code, text = s.message(body("to root", b"hi"),
+                                      rcpts=("root",))
+        t.eq((codes, code), ([250, 250, 354], 250),
+             "RCPT TO:<root> with admin_address: accepted and sent", text)
+        s.cmd("QUIT")
+        s.finish()
+        t.eq([m["rcpt"] for m in sim.messages()], [["admin@example.com"]],
+             "a local recipient goes to admin_address")
+
+    # --- SES refuses the 2nd message ------------------------------------
+    with t.case("refused"):
+        sim.scenario(name="refused", conns=[[
+            {"stage": "dot", "action": "reply", "reply": NOT_VERIFIED,
+             "count": 2}]])
+        s = Bs(CONF)
+        s.reply()
+        s.cmd("EHLO client.example")
+        _, c1, text1 = s.message(body("accepted", b"one"))
+        _, c2, text2 = s.message(body("refused", b"two"))
+        t.eq(c1, 250, "1st message: 250", text1)
+        t.eq(c2, 554, "2nd message, refused by SES: 554", text2)
+        t.ok("not verified" in text2, "the 554 carries SES's reason", text2)
+        t.eq(s.cmd("NOOP"), 250, "the session goes on after the 554")
+        t.eq(s.cmd("QUIT"), 221, "QUIT: 221")
+        t.eq(s.finish(), 0, "exit 0", s.errlog())
+        msgs = sim.messages()
+        t.eq([m["id"] for m in msgs], [ses_id(text1)],
+             "the stored message is the 1st, with the id in its 250")
+        t.eq(sim.connections(), 1, "one SES connection for both")
+
+    # --- transient failure -------------------------------------------------
+    with t.case("transient"):
+        sim.scenario(name="transient", conns=[[
+            {"stage": "dot", "action": "reply", "reply": TRANSIENT}]])
+        s = Bs(CONF)                    # retry_delays none
+        s.reply()
+        s.cmd("EHLO client.example")
+        _, c1, text1 = s.message(body("deferred", b"one"))
+        t.eq(c1 // 100, 4, "a transient failure at the dot: 4xx", text1)
+        t.ok("Temporary service failure" in text1,
+             "the 4xx carries SES's text", text1)
+        _, c2, text2 = s.message(body("later", b"two"))
+        t.eq(c2, 250, "the next message (new connection, no fault): 250",
+             text2)
+        s.cmd("QUIT")
+        t.eq(s.finish(), 0, "exit 0", s.errlog())
+        t.eq([m["id"] for m in sim.messages()], [ses_id(text2)],
+             "only the 2nd stored")
+
+    # --- the input ends in the middle of DATA ------------------------------
+    with t.case("eof in data"):
+        sim.scenario(name="eof")
+        s = Bs(CONF)
+        s.reply()
+        s.cmd("EHLO client.example")
+        s.cmd("MAIL FROM:<%s>" % SENDER)
+        s.cmd("RCPT TO:<%s>" % RCPT)
+        s.cmd("DATA")
+        s.send(b"Subject: cut\r\n\r\nhalf a message\r\n")
+        rc = s.finish()
+        t.ok(rc is not None, "EOF inside DATA: the process ends", rc)
+        t.eq((sim.connections(), sim.messages()), (0, []),
+             "EOF inside DATA: nothing sent")
+
+    # --- max_messages_per_connection ----------------------------------------
+    with t.case("max messages"):
+        sim.scenario(name="max2")
+        s = Bs(CONF_MAX2)
+        s.reply()
+        s.cmd("EHLO client.example")
+        codes = [s.message(body("n%d" % i, b"x"))[1] for i in range(3)]
+        t.eq(codes, [250, 250, 250], "3 messages: 250 each")
+        s.cmd("QUIT")
+        t.eq(s.finish(), 0, "exit 0", s.errlog())
+        sim.wait_closed()
+        t.eq(sim.connections(), 2,
+             "max_messages_per_connection 2, 3 messages: 2 connections")
+        t.eq([m["conn"] for m in sim.messages()], [1, 1, 2],
+             "messages 1 and 2 on the 1st, 3 on the 2nd")
+
+    # --- idleness ------------------------------------------------------------
+    with t.case("idle"):
+        sim.scenario(name="idle")
+        s = Bs(CONF)
+        s.reply()
+        s.cmd("EHLO client.example")
+        _, c1, _ = s.message(body("before", b"x"))
+        time.sleep(IDLE_PAUSE)
+        _, c2, text2 = s.message(body("after", b"y"))
+        t.eq([c1, c2], [250, 250], "messages 9 s apart: 250 each", text2)
+        s.cmd("QUIT")
+        t.eq(s.finish(), 0, "exit 0", s.errlog())
+        sim.wait_closed()
+        t.eq([m["conn"] for m in sim.messages()], [1, 2],
+             "after ~9 s idle, a new SES connection for the next send")
+        t.eq(len(sim.events("fault")), 0, "no fault injected")
+        t.ok("closed" not in s.errlog(),
+             "no kept session found closed by SES (renewed before)",
+             s.errlog())
+
+    # --- swaks --pipe -----------------------------------------------------
+    swaks = shutil.which("swaks")
+    if swaks is None:
+        t.skip("swaks --pipe", "swaks is not installed")
+    else:
+        with t.case("swaks"):
+            sim.scenario(name="swaks")
+            r = subprocess.run(
+                [swaks, "--pipe", "%s -C %s -bs" % (binary(), CONF),
+                 "--from", SENDER, "--to", RCPT, "--helo", "client.example",
+                 "--header", "Subject: via swaks", "--body", "swaks body"],
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+                env=dict(os.environ, HOME=str(t.tmp)))
+            out = r.stdout.decode(errors="replace")
+            t.eq(r.returncode, 0, "swaks --pipe: exit 0", out)
+            t.ok(re.search(r"^<-\s+250 \S+ Ok \S+$", out, re.M),
+                 "swaks saw 250 with the SES id after its dot", out)
+            msgs = sim.messages()
+            t.eq(len(msgs), 1, "swaks: one message stored", out)
+            if msgs:
+                m = msgs[0]
+                t.eq((m["mail_from"], m["rcpt"]), (SENDER, [RCPT]),
+                     "swaks: envelope")
+                t.ok(b"\r\nSubject: via swaks\r\n" in m["eml"] and
+                     b"swaks body" in m["eml"], "swaks: header and body",
+                     m["eml"])
+                t.ok(m["id"] in out, "swaks: the id it saw is SES's",
+                     out)
+
+    # --- Python's smtplib over a socketpair --------------------------------
+    class PipeSMTP(smtplib.SMTP):
+        """smtplib.SMTP whose connection is a child process: one end of a
+        socketpair is its stdin and stdout, the other is self.sock (and
+        smtplib makes self.file from it)."""
+
+        def __init__(self, argv, errfile, timeout=20):
+            self.argv, self.errfile, self.proc = argv, errfile, None
+            super().__init__(timeout=timeout)
+
+        def connect(self, host="localhost", port=0, source_address=None):
+            ours, theirs = socket.socketpair()
+            self.proc = subprocess.Popen(self.argv, stdin=theirs,
+                                         stdout=theirs, stderr=self.errfile,
+                                         start_new_session=True)
+            theirs.close()
+            ours.settimeout(self.timeout)
+            self.sock, self.file = ours, None
+            code, msg = self.getreply()
+            if self.debuglevel > 0:
+                self._print_debug("connect:", repr(msg))
+            return code, msg
+
+        def reap(self, timeout=20):
+            if self.proc is None:
+                return None
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+                return None
+
+    with t.case("smtplib"):
+        sim.scenario(name="smtplib", conns=[[
+            {"stage": "dot", "action": "reply", "reply": NOT_VERIFIED,
+             "count": 2}]])
+        errpath = t.tmp / "smtplib.err"
+        with open(errpath, "wb") as errf:
+            c = PipeSMTP([binary(), "-C", str(CONF), "-bs"], errf)
+            code, greet = c.connect()
+            t.eq(code, 220, "smtplib: greeting 220", greet)
+            msg1 = ("From: App <app@example.com>\r\nTo: %s\r\n"
+                    "Subject: smtplib one\r\n\r\nfirst\r\n.leading dot\r\n"
+                    % RCPT)
+            refused1 = c.sendmail(SENDER, [RCPT, "cc@example.org"], msg1)
+            t.eq(refused1, {}, "smtplib: 1st sendmail() returns normally")
+            try:
+                c.sendmail(SENDER, [RCPT], "Subject: smtplib two\r\n\r\n"
+                           "second\r\n")
+                t.ok(False, "smtplib: 2nd sendmail() raises SMTPDataError")
+            except smtplib.SMTPDataError as e:
+                t.eq(e.smtp_code, 554,
+                     "smtplib: 2nd raises SMTPDataError 554", e)
+            t.eq(c.noop()[0], 250, "smtplib: the session goes on (NOOP)")
+            t.eq(c.quit()[0], 221, "smtplib: QUIT 221")
+            t.eq(c.reap(), 0, "smtplib: the process exits 0",
+                 errpath.read_text(errors="replace"))
+        sim.wait_closed()
+        msgs = sim.messages()
+        t.eq(len(msgs), 1, "smtplib: one message stored")
+        t.eq(sim.connections(), 1, "smtplib: one SES connection")
+        if msgs:
+            m = msgs[0]
+            t.eq((m["mail_from"], m["rcpt"]),
+                 (SENDER, [RCPT, "cc@example.org"]), "smtplib: envelope")
+            t.ok(m["eml"].startswith(b"From: App <app@example.com>\r\nTo: "
+                                     b"rcpt@example.net\r\nSubject: smtplib "
+                                     b"one\r\n") and
+                 m["eml"].endswith(b"\r\n\r\nfirst\r\n.leading dot\r\n"),
+                 "smtplib: header and body (smtplib stuffed the dot, "
+                 "ses-sendmail unstuffed it)", m["eml"])
+
+    t.eq(sim.errors(), "", "simulator: no errors")
+
+t.diag("%.1f s" % (time.monotonic() - start))
+t.done()
