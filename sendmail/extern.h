@@ -412,10 +412,13 @@ struct result {
 /* Network (net.c) and TLS (tls.c).                                   */
 
 struct tls;
+struct addrinfo;
 
 struct conn {
 	int		 fd;
 	struct tls	*tls;		/* NULL while plain */
+	struct addrinfo	*res;		/* every address of host */
+	struct addrinfo	*next;		/* the next one to try */
 	int		 timeout;	/* seconds, each step */
 	char		 host[256];	/* the name connected to (for TLS) */
 	char		 addr[64];	/* numeric address connected to */
@@ -435,6 +438,13 @@ struct conn {
  */
 int	 conn_open(struct conn *c, const char *host, int port, int timeout,
 	    struct fail *f);
+/*
+ * Drop the current connection and connect to the next address of the
+ * same resolution (one that accepted but stayed silent).  0 or -1 as
+ * conn_open(); conn_has_next() tells whether any address is left.
+ */
+int	 conn_next(struct conn *c, struct fail *f);
+int	 conn_has_next(const struct conn *c);
 /* Start TLS on the open connection (wrapper or after STARTTLS). */
 int	 conn_start_tls(struct conn *c, const char *ca_file,
 	    struct fail *f);
@@ -457,7 +467,7 @@ struct conn_sink {
 	struct fail	*f;
 };
 int	 conn_sink_write(void *arg, const void *buf, size_t len);
-/* Close (TLS bye without waiting) and free. */
+/* Close (TLS bye without waiting) and free, addresses included. */
 void	 conn_close(struct conn *c);
 
 /* tls.c */
@@ -603,6 +613,7 @@ const char *exitcode_advice(const struct fail *f);
 #ifdef UNITTEST
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
+int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
 double	 retry_jitter(double d);
 #endif
 

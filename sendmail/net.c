@@ -109,9 +109,9 @@ int
 conn_open(struct conn *c, const char *host, int port, int timeout,
     struct fail *f)
 {
-	struct addrinfo hints, *res, *ai;
-	char portstr[16], addr[64];
-	int rv, err = 0;
+	struct addrinfo hints;
+	char portstr[16];
+	int rv;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -123,34 +123,56 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((rv = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+	if ((rv = getaddrinfo(host, portstr, &hints, &c->res)) != 0) {
+		c->res = NULL;
 		fail_set(f, (rv == EAI_NONAME || rv == EAI_NODATA) ?
 		    FAIL_NOHOST : FAIL_DNS, SMTP_STAGE_RESOLVE,
 		    "cannot resolve %s: %s", host, gai_strerror(rv));
 		return -1;
 	}
-	/* Every address, in the resolver's order (RFC 6724). */
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
+	c->next = c->res;
+	return conn_next(c, f);
+}
+
+int
+conn_has_next(const struct conn *c)
+{
+	return c->next != NULL;
+}
+
+/* Every address in turn, in the resolver's order (RFC 6724). */
+int
+conn_next(struct conn *c, struct fail *f)
+{
+	struct addrinfo *ai;
+	char addr[64];
+	int err = 0;
+
+	tls_close(c->tls);
+	c->tls = NULL;
+	if (c->fd != -1)
+		(void)close(c->fd);
+	c->fd = -1;
+	c->rpos = c->rlen = c->wlen = 0;
+	for (ai = c->next; ai != NULL; ai = ai->ai_next) {
 		net_addr_string(ai->ai_addr, addr, sizeof(addr));
-		if ((c->fd = net_connect_one(ai, timeout)) != -1) {
+		if ((c->fd = net_connect_one(ai, c->timeout)) != -1) {
 			(void)strlcpy(c->addr, addr, sizeof(c->addr));
-			break;
+			c->next = ai->ai_next;
+			return 0;
 		}
 		err = errno;
-		log_warn("connecting to %s[%s]:%d: %s%s", host, addr, port,
-		    strerror(err), ai->ai_next ? ", trying the next address" :
-		    "");
+		log_warn("connecting to %s[%s]:%d: %s%s", c->host, addr,
+		    c->port, strerror(err), ai->ai_next ?
+		    ", trying the next address" : "");
 	}
-	freeaddrinfo(res);
-	if (c->fd == -1) {
-		fail_set(f, FAIL_NET, SMTP_STAGE_CONNECT,
-		    "cannot connect to %s port %d: %s", host, port,
-		    err == ETIMEDOUT ? "timed out (a firewall dropping the "
-		    "port? EC2 throttles port 25: use 465 or 587)" :
-		    strerror(err));
-		return -1;
-	}
-	return 0;
+	c->next = NULL;
+	fail_set(f, FAIL_NET, SMTP_STAGE_CONNECT,
+	    "cannot connect to %s port %d: %s", c->host, c->port,
+	    err == ETIMEDOUT ? "timed out (a firewall dropping the port? "
+	    "EC2 throttles port 25: use 465 or 587)" : err ? strerror(err) :
+	    "no address left");
+	return -1;
 }
 
 int
@@ -378,4 +400,7 @@ conn_close(struct conn *c)
 	if (c->fd != -1)
 		(void)close(c->fd);
 	c->fd = -1;
+	if (c->res != NULL)
+		freeaddrinfo(c->res);
+	c->res = c->next = NULL;
 }

@@ -78,6 +78,7 @@ struct smtp {
 	int			 verbose;
 	enum smtp_state		 state;
 	int			 tls_done;	/* TLS is up: never again */
+	int			 heard;		/* the server said something */
 	int			 quit_ok;	/* refused, yet in step: QUIT */
 	unsigned int		 ext;		/* SMTP_EXT_* from EHLO */
 	long long		 size_max;	/* SIZE, 0 when none */
@@ -213,6 +214,7 @@ smtp_reply(struct smtp *s, struct fail *f)
 			return -1;
 		}
 		log_smtp('<', line, (size_t)n);
+		s->heard = 1;
 		if (smtp_check_line(line, (size_t)n, code) == -1) {
 			log_sanitize(clean, 80, line, (size_t)n);
 			fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
@@ -385,6 +387,32 @@ smtp_open_step(struct smtp *s, struct fail *f)
 	}
 }
 
+/*
+ * An address that took the connection but never spoke (an instance being
+ * replaced, SES.md 10) costs one connect, not one attempt: go on to the
+ * next address of the same resolution (SPEC 7).  0 when connected anew.
+ */
+static int
+smtp_try_next(struct smtp *s, struct fail *f)
+{
+	if (s->heard || s->state == SMTP_STATE_CONNECT ||
+	    (f->kind != FAIL_NET && f->kind != FAIL_TLS) ||
+	    !conn_has_next(&s->c))
+		return -1;
+	log_warn("%s took the connection but did not answer (%s): trying "
+	    "the next address", s->relay, f->text);
+	if (conn_next(&s->c, f) == -1)
+		return -1;
+	(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d", s->c.host,
+	    s->c.addr, s->c.port);
+	s->tls_done = 0;
+	s->ext = 0;
+	memset(f, 0, sizeof(*f));
+	smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ? SMTP_STATE_TLS :
+	    SMTP_STATE_GREETING);
+	return 0;
+}
+
 struct smtp *
 smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
     struct fail *f)
@@ -401,7 +429,7 @@ smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
 	s->state = SMTP_STATE_CONNECT;
 	(void)snprintf(s->relay, sizeof(s->relay), "%s:%d", c->host, c->port);
 	while (s->state != SMTP_STATE_READY) {
-		if (smtp_open_step(s, f) == -1) {
+		if (smtp_open_step(s, f) == -1 && smtp_try_next(s, f) == -1) {
 			(void)strlcpy(relay, s->relay, relaylen);
 			smtp_goto(s, SMTP_STATE_FAILED);
 			conn_close(&s->c);
@@ -575,3 +603,28 @@ smtp_close(struct smtp *s)
 	conn_close(&s->c);
 	free(s);
 }
+
+#ifdef UNITTEST
+/*
+ * Read replies from fd as the EHLO state does, until one fails; for the
+ * reply fuzzer.  Returns how many were read.
+ */
+int
+smtp_test_replies(int fd, unsigned int *ext, long long *size)
+{
+	struct smtp s;
+	struct fail f;
+	int n = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.c.fd = fd;
+	s.c.timeout = 1;
+	s.state = SMTP_STATE_EHLO;
+	(void)strlcpy(s.relay, "fuzz", sizeof(s.relay));
+	while (smtp_reply(&s, &f) != -1)
+		n++;
+	*ext = s.ext;
+	*size = s.size_max;
+	return n;
+}
+#endif

@@ -218,6 +218,22 @@ def test_batches(t, sim):
          "stderr lists the recipients not delivered", r.err[-600:])
 
 
+def test_stall(t, sim):
+    """A path that drops large packets: writes stop making progress; the
+    error names the likely MTU problem, within the timeout."""
+    conf = write_conf(t.tmp / "stall.conf", sim, timeout=2,
+                      retry_delays="none")
+    big = b"Subject: big\n\n" + (b"x" * 76 + b"\n") * 130000  # 10 MB
+    sim.scenario(default=[fault("data", "stall_read", bytes=65536,
+                                seconds=15)])
+    r = run(["rcpt@example.net"], stdin=big, conf=conf, timeout=30)
+    last = r.err.strip().splitlines()[-1] if r.err.strip() else ""
+    t.ok(r.rc == 75 and "made no progress for 2 s" in last and
+         "MTU" in last and r.elapsed < 8,
+         "a stalled large write: exit 75 naming the MTU, within the "
+         "timeout (%.1f s)" % r.elapsed, r.err[-800:])
+
+
 def main():
     t = Tap(name="faults", deadline=600)
     with Sim(t.tmp) as sim:
@@ -235,6 +251,7 @@ def main():
         t.ok(len(re.findall(r"attempt \d via", r.err)) == 3,
              "a warning line per failed attempt", r.err)
         test_batches(t, sim)
+        test_stall(t, sim)
         t.eq(sim.errors(), "", "the simulator logged no error")
     t.done()
 
