@@ -561,10 +561,11 @@ conf_lookup(const char *key, size_t klen, int anycase)
 }
 
 /*
- * An unknown key.  The key is shown, sanitised and cut to CONF_KEY_SHOWN
- * octets and at the first ':' or '=' ("password:s3cret value" must not
- * show s3cret).  A lone word is not shown at all: it may be a secret
- * pasted on a line of its own.
+ * An unknown key.  It is shown only when it looks like one (at most
+ * CONF_KEY_SHOWN lowercase letters and '_', cut at a ':' or '=' so that
+ * "password:s3cret value" never shows s3cret), or is a key in the wrong
+ * case.  A lone word is not shown at all: it may be a secret pasted on a
+ * line of its own.
  */
 static int
 conf_unknown(struct conf_parse *p, const char *key, size_t klen,
@@ -579,11 +580,14 @@ conf_unknown(struct conf_parse *p, const char *key, size_t klen,
 		return conf_error(p, "%s:%zu: not a 'key value' line (the "
 		    "word is not shown: it may be a secret)", p->path,
 		    p->lineno);
-	/* Only a word that looks like a key is shown: a pasted secret
-	 * (base64, a long token) never is. */
-	for (n = 0; n < klen && (conf_isalnum(key[n]) || key[n] == '_' ||
-	    key[n] == '-'); n++)
+	/* Only a word that looks like a key (lowercase letters and '_',
+	 * or a key in the wrong case) is shown: a pasted secret, with its
+	 * digits, capitals and '+/=', never is. */
+	for (n = 0; n < klen && ((key[n] >= 'a' && key[n] <= 'z') ||
+	    key[n] == '_' || key[n] == '-'); n++)
 		continue;
+	if (n < klen && conf_lookup(key, klen, 1) != NULL)
+		n = klen;
 	sep = n < klen && (key[n] == ':' || key[n] == '=');
 	if (n == 0 || n > CONF_KEY_SHOWN || (n < klen && !sep))
 		return conf_error(p, "%s:%zu: unknown key (not shown: it does "

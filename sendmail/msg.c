@@ -77,20 +77,12 @@ spool_out(struct spooler *sp, char ch, struct fail *f)
 	return 0;
 }
 
-/* Emit the CRs held back: they were not part of a line end. */
-static int
-spool_crs(struct spooler *sp, struct fail *f)
-{
-	for (; sp->crs > 0; sp->crs--)
-		if (spool_out(sp, '\r', f) == -1)
-			return -1;
-	return 0;
-}
-
 /*
  * One octet of the message body proper.  Sendmail 8 rules without -i: a
  * line that is a lone "." ends the message; a leading ".." loses a dot.
- * CR runs before LF are dropped (LF, CRLF and CR CR LF all become LF).
+ * Line ends: LF, CRLF and CR CR LF all become LF; a bare CR ends a line
+ * too, so that no lone CR ever reaches SES (RFC 5321 2.3.8: CR and LF
+ * only as CRLF; a receiver may read a bare CR as a line end).
  */
 static int
 spool_byte(struct spooler *sp, char ch, struct fail *f)
@@ -103,6 +95,10 @@ spool_byte(struct spooler *sp, char ch, struct fail *f)
 	if (ch == '\r') {
 		sp->crs++;
 		return 0;
+	}
+	if (ch != '\n' && sp->crs > 0) {
+		if (spool_byte(sp, '\n', f) == -1 || sp->ended)
+			return sp->ended ? 0 : -1;
 	}
 	if (ch == '\n') {
 		sp->crs = 0;
@@ -119,15 +115,12 @@ spool_byte(struct spooler *sp, char ch, struct fail *f)
 	if (sp->dotline) {
 		sp->dotline = 0;
 		/* ".." loses its first dot; ".x" keeps it. */
-		if (ch == '.' && sp->crs == 0) {
-			sp->bol = 0;
+		sp->bol = 0;
+		if (ch == '.')
 			return spool_out(sp, '.', f);
-		}
 		if (spool_out(sp, '.', f) == -1)
 			return -1;
 	}
-	if (spool_crs(sp, f) == -1)
-		return -1;
 	if (sp->bol && ch == '.' && !sp->ignore_dots) {
 		sp->bol = 0;
 		sp->dotline = 1;

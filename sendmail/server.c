@@ -235,8 +235,13 @@ srv_verdict(struct server *sv, const struct result *r,
 {
 	int code;
 
+	/*
+	 * SES's own form, "250 Ok ID": Symfony Mailer reads the id from
+	 * exactly that (SmtpTransport::parseMessageId), so no enhanced
+	 * status code before "Ok", and none is offered in EHLO.
+	 */
 	if (f->kind == FAIL_NONE) {
-		srv_reply(sv, "250 2.0.0 Ok %s", r->id);
+		srv_reply(sv, "250 Ok %s", r->id);
 		return;
 	}
 	if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600 &&
@@ -259,6 +264,18 @@ srv_submit(struct server *sv, struct msg *m)
 	struct plan_opts po = sv->po;
 	struct result r;
 	struct plan p;
+	double shift;
+
+	/*
+	 * Each message is a submission of its own: retry_deadline and the
+	 * logged delay count from its final dot, not from the start of the
+	 * session (else a session older than retry_deadline would get no
+	 * retry at all).  The kept session's times move with the clock.
+	 */
+	shift = retry_elapsed();
+	retry_start_clock();
+	sv->ss.opened -= shift;
+	sv->ss.used -= shift;
 
 	memset(&r, 0, sizeof(r));
 	po.sender = sv->sender;
@@ -353,7 +370,6 @@ srv_command(struct server *sv, char *line)
 			srv_reply(sv, "250-%s", plan_fqdn());
 			srv_reply(sv, "250-8BITMIME");
 			srv_reply(sv, "250-SIZE %lld", sv->c->max_message_size);
-			srv_reply(sv, "250-ENHANCEDSTATUSCODES");
 			srv_reply(sv, "250 HELP");
 		}
 	} else if (strcasecmp(line, "MAIL") == 0)

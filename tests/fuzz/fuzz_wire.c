@@ -74,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if ((sp = msg_spool_open(d[0] & 1, 1 << 20, &m, &f)) == NULL)
 		return 0;
 	if (msg_spool_write(sp, (const char *)d + 1, n - 1, &f) == -1) {
-		msg_spool_close(sp, &f);
+		(void)msg_spool_close(sp, &f);
+		msg_free(&m);
 		return 0;
 	}
 	if (msg_spool_close(sp, &f) == -1)

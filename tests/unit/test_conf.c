@@ -400,7 +400,8 @@ test_errors(void)
 
 	bad_secret("xyz 1", PATH ":4: unknown key 'xyz'", "xyz 1");
 	bad_secret("hunter2-password-typo " SECRET,
-	    "unknown key 'hunter2-password-typo'", SECRET);
+	    "unknown key (not shown", SECRET);
+	bad_secret("passwd " SECRET, "unknown key 'passwd'", SECRET);
 	bad_secret(SECRET, PATH ":4: not a 'key value' line", SECRET);
 	bad_secret("password=" SECRET, ":4: not a 'key value'", SECRET);
 	bad_secret("password:" SECRET " x", "unknown key 'password:'",

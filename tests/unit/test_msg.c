@@ -94,7 +94,9 @@ test_line_ends(void)
 	check_wire("Subject: x\n\nno newline", 0,
 	    "Subject: x\r\n\r\nno newline\r\n", "a final newline is added");
 	check_wire("Subject: x\n\na\rb\n", 0,
-	    "Subject: x\r\n\r\na\rb\r\n", "a bare CR inside a line is kept");
+	    "Subject: x\r\n\r\na\r\nb\r\n", "a bare CR ends a line");
+	check_wire("Subject: x\n\na\r\rb\r", 0,
+	    "Subject: x\r\n\r\na\r\nb\r\n", "a run of bare CRs is one end");
 	check_wire("", 0, "\r\n", "empty input: an empty header and body");
 }
 
@@ -119,8 +121,10 @@ test_dots(void)
 	    "no -i: a dot at EOF without newline ends it");
 	check_wire("S: x\n\na\n.", 1, "S: x\r\n\r\na\r\n..\r\n",
 	    "-i: a dot at EOF is content");
-	check_wire("S: x\n\n.\rx\n", 0, "S: x\r\n\r\n..\rx\r\n",
-	    "no -i: '.', CR, text is not a lone dot");
+	check_wire("S: x\n\na\n.\rx\n", 0, "S: x\r\n\r\na\r\n",
+	    "no -i: '.' then a bare CR is a lone dot line");
+	check_wire("S: x\n\n.\rx\n", 1, "S: x\r\n\r\n..\r\nx\r\n",
+	    "-i: '.' then a bare CR is a stuffed dot line");
 }
 
 static void
