@@ -399,8 +399,11 @@ void	 plan_free(struct plan *p);
 
 /* The outcome of a submission. */
 struct result {
+	double		 start;		/* retry clock at the start: 0 for the
+					 * program's start, the final dot for
+					 * -bs */
 	int		 attempts;
-	double		 delay;		/* seconds since program start */
+	double		 delay;		/* seconds since start */
 	char		 relay[352];	/* HOST[IP]:PORT of the last connection */
 	char		 id[128];	/* SES message id of the last accept */
 	int		 ntx_ok;	/* transactions accepted */

@@ -197,7 +197,8 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		}
 		wait = retry_jitter(c->retry_delays[r->attempts - 1]);
 		/* No wait begins that would end past the deadline. */
-		if (retry_elapsed() + wait >= (double)c->retry_deadline) {
+		if (retry_elapsed() - r->start + wait >=
+		    (double)c->retry_deadline) {
 			log_warn("attempt %d via %s failed at %s: %s; no time "
 			    "left before retry_deadline (%d s)", r->attempts,
 			    r->relay, exitcode_stage_name(f.stage), f.text,
@@ -213,6 +214,6 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 	/* A recipient refusal stands when the rest went through. */
 	if (r->fail.kind == FAIL_NONE && rf.kind != FAIL_NONE)
 		r->fail = rf;
-	r->delay = retry_elapsed();
+	r->delay = retry_elapsed() - r->start;
 	return r->fail.kind == FAIL_NONE ? 0 : -1;
 }

@@ -264,20 +264,15 @@ srv_submit(struct server *sv, struct msg *m)
 	struct plan_opts po = sv->po;
 	struct result r;
 	struct plan p;
-	double shift;
 
+	memset(&r, 0, sizeof(r));
 	/*
 	 * Each message is a submission of its own: retry_deadline and the
 	 * logged delay count from its final dot, not from the start of the
 	 * session (else a session older than retry_deadline would get no
-	 * retry at all).  The kept session's times move with the clock.
+	 * retry at all).
 	 */
-	shift = retry_elapsed();
-	retry_start_clock();
-	sv->ss.opened -= shift;
-	sv->ss.used -= shift;
-
-	memset(&r, 0, sizeof(r));
+	r.start = retry_elapsed();
 	po.sender = sv->sender;
 	po.rcpts = sv->rcpts;
 	po.nrcpts = sv->nrcpts;

@@ -7,11 +7,13 @@ Raw pipe sessions check the protocol exactly: the greeting, EHLO/HELO,
 MAIL parameters and SIZE, RCPT, DATA and its dot-unstuffing, RSET, NOOP,
 VRFY, HELP, QUIT, bad sequences, overlong lines, LF-only input, local
 recipients.  Then SES's verdict in the reply to the final dot (250 with
-the id the simulator stored, 554 when SES refuses, 4xx when transient),
-and the SES session kept between messages: one connection for several,
-renewed after max_messages_per_connection and after ~8 s of idleness.
-Last, real SMTP clients over the pipe: swaks --pipe and Python's smtplib
-bridged to the process through a socketpair."""
+the id the simulator stored, in SES's "250 Ok ID" form; 554 when SES
+refuses; 4xx when transient, with retries counted per message), and the
+SES session kept between messages: one connection for several, renewed
+after max_messages_per_connection, max_connection_age and ~8 s of
+idleness.  Last, real SMTP clients over the pipe: Symfony Mailer's
+dialogue as its SmtpTransport writes it, swaks --pipe, and Python's
+smtplib bridged to the process through a socketpair."""
 
 import os
 import re
