@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <stdarg.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -448,6 +449,24 @@ int	 conn_open(struct conn *c, const char *host, int port, int timeout,
  */
 int	 conn_next(struct conn *c, struct fail *f);
 int	 conn_has_next(const struct conn *c);
+/*
+ * --check: a TCP connect to the first address of host at port, within
+ * timeout.  Returns NET_PROBE_OPEN, _REFUSED, _SILENT (timed out) or
+ * _ERROR (errno in *err), with the address in addr and the time taken in
+ * *ms.  -1 when the name does not resolve.
+ */
+#define NET_PROBE_OPEN		0
+#define NET_PROBE_REFUSED	1
+#define NET_PROBE_SILENT	2
+#define NET_PROBE_ERROR		3
+int	 net_probe(const char *host, int port, int timeout, char *addr,
+	    size_t addrlen, long long *ms, int *err);
+/* Does the server at host:port greet in plain text (STARTTLS port)? */
+int	 net_speaks_first(const char *host, int port, int timeout);
+/* Wait until all written data has left the send queue; -1: MTU stall. */
+int	 conn_drain(struct conn *c, struct fail *f);
+/* Monotonic milliseconds, for timing steps. */
+long long net_now_ms(void);
 /* Start TLS on the open connection (wrapper or after STARTTLS). */
 int	 conn_start_tls(struct conn *c, const char *ca_file,
 	    struct fail *f);
@@ -498,6 +517,12 @@ size_t	 tls_pending(struct tls *);
 const char *tls_error(const struct tls *);
 /* "TLS1.3 AES-256-GCM" and the like, for -v and the log. */
 const char *tls_describe(struct tls *, char *buf, size_t len);
+/*
+ * The server certificate's subject and issuer (RFC 4514 strings) and its
+ * expiry, even after a failed verification.  0, or -1 when none came.
+ */
+int	 tls_peer(struct tls *t, char *subject, size_t slen, char *issuer,
+	    size_t ilen, time_t *expires);
 /* Send close_notify without waiting, and free. */
 void	 tls_close(struct tls *);
 
@@ -529,6 +554,29 @@ int	 smtp_send(struct smtp *s, struct plan *p, const size_t *idx,
 	    struct fail *rf);
 /* Send QUIT without waiting for its reply; close; free.  NULL is ok. */
 void	 smtp_close(struct smtp *s);
+/*
+ * For --check, the set-up one step at a time: smtp_begin() (no I/O, NULL
+ * when out of memory), then smtp_step() until smtp_pending() is
+ * SMTP_STAGE_MAIL (authenticated).  smtp_step() returns 0, or -1 with f
+ * set (the session stays for inspection; smtp_close() it).
+ */
+struct smtp *smtp_begin(const struct conf *c, int verbose);
+int	 smtp_step(struct smtp *s, struct fail *f);
+/* The stage the next smtp_step() performs (MAIL once authenticated). */
+enum smtp_stage smtp_pending(const struct smtp *s);
+int	 smtp_tls_up(const struct smtp *s);
+struct tls *smtp_tls(struct smtp *s);
+#define SMTP_INFO_RELAY		0	/* HOST[ADDR]:PORT */
+#define SMTP_INFO_GREETING	1	/* the 220 line */
+#define SMTP_INFO_EHLO		2	/* the last EHLO's keywords */
+#define SMTP_INFO_REPLY		3	/* the last reply line */
+const char *smtp_info(const struct smtp *s, int which);
+/*
+ * MAIL, RCPT, DATA, then len octets of harmless header lines, flushed,
+ * and never the final dot: nothing is sent.  0, or -1 with f set.
+ */
+int	 smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
+	    size_t len, struct fail *f);
 
 /* An SES session kept open between messages (-bs). */
 struct session {
@@ -568,6 +616,34 @@ double	 retry_elapsed(void);
  */
 int	 server_run(const struct conf *c, const struct plan_opts *po,
 	    int verbose);
+
+/* What --check is asked to do and how to print. */
+#define CHECK_MAX_PORTS	16
+struct check_opts {
+	int		 ports[CHECK_MAX_PORTS];	/* --ports */
+	int		 nports;
+	const char	*send_to;	/* --send-test ADDRESS, or NULL */
+	int		 json;		/* --json */
+	int		 utf8;		/* stdout is a UTF-8 terminal */
+	int		 colour;	/* stdout is a terminal */
+	int		 verbose;
+	int		 derived;	/* password from aws_secret_access_key */
+	char		 perms[96];	/* "root:sesmail 0640" of the file */
+};
+
+/* check.c */
+/*
+ * --check: walk the path to SES step by step (configuration, DNS, ports,
+ * TLS, SMTP, AUTH, large packets, and the test message when asked),
+ * printing each step.  Returns EX_OK, or the SPEC 8 code of the first
+ * step that failed.
+ */
+int	 check_run(const struct conf *c, const struct check_opts *o);
+/* --check when the configuration itself cannot be used: print, return ex. */
+int	 check_config_failed(const char *err, int ex,
+	    const struct check_opts *o);
+/* --derive-password: the secret from stdin, the password to stdout. */
+int	 check_derive(const char *region);
 
 /* ------------------------------------------------------------------ */
 /* Logging (log.c) and exit codes (exitcode.c).                       */

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -39,11 +40,15 @@ enum mode {
 	MODE_FLUSH,		/* -q */
 	MODE_VERIFY,		/* -bv */
 	MODE_HELP,
-	MODE_VERSION
+	MODE_VERSION,
+	MODE_CHECK,		/* --check */
+	MODE_DERIVE		/* --derive-password */
 };
 
 struct opts {
 	enum mode	 mode;
+	struct check_opts chk;		/* --check, --ports, --json... */
+	const char	*region;	/* --region, for --derive-password */
 	int		 extract;	/* -t */
 	int		 ignore_dots;	/* -i, -oi, -O IgnoreDots */
 	int		 verbose;	/* -v */
@@ -206,15 +211,60 @@ opts_value(struct opts *o, char letter, const char *v)
 	}
 }
 
+/* --ports 25,465,587: the ports --check probes. */
 static void
-opts_long(struct opts *o, const char *arg)
+opts_ports(struct opts *o, const char *v)
+{
+	const char *errstr;
+	char buf[128], *p, *tok;
+
+	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
+		fatal(EX_USAGE, "--ports: list too long");
+	o->chk.nports = 0;
+	for (p = buf; (tok = strsep(&p, ",")) != NULL;) {
+		if (o->chk.nports == CHECK_MAX_PORTS)
+			fatal(EX_USAGE, "--ports: at most %d ports",
+			    CHECK_MAX_PORTS);
+		o->chk.ports[o->chk.nports++] = (int)strtonum(tok, 1, 65535,
+		    &errstr);
+		if (errstr != NULL)
+			fatal(EX_USAGE, "--ports: '%.8s' is not a port", tok);
+	}
+}
+
+/* Long options; returns how many extra words of argv it took. */
+static int
+opts_long(struct opts *o, const char *arg, const char *next)
 {
 	if (strcmp(arg, "--help") == 0)
 		o->mode = MODE_HELP;
 	else if (strcmp(arg, "--version") == 0)
 		o->mode = MODE_VERSION;
-	else
+	else if (strcmp(arg, "--check") == 0)
+		o->mode = MODE_CHECK;
+	else if (strcmp(arg, "--json") == 0)
+		o->chk.json = 1;
+	else if (strcmp(arg, "--derive-password") == 0)
+		o->mode = MODE_DERIVE;
+	else if (strcmp(arg, "--send-test") == 0) {
+		o->chk.send_to = "success@simulator.amazonses.com";
+		if (next != NULL && next[0] != '-') {
+			opts_check_arg("the --send-test address", next);
+			o->chk.send_to = next;
+			return 1;
+		}
+	} else if (strcmp(arg, "--ports") == 0 || strcmp(arg,
+	    "--region") == 0) {
+		if (next == NULL)
+			fatal(EX_USAGE, "%s needs a value", arg);
+		if (arg[2] == 'p')
+			opts_ports(o, next);
+		else
+			o->region = next;
+		return 1;
+	} else
 		fatal(EX_USAGE, "unknown option %.40s (see --help)", arg);
+	return 0;
 }
 
 /*
@@ -243,7 +293,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			continue;
 		}
 		if (a[1] == '-') {
-			opts_long(o, a);
+			i += opts_long(o, a, i + 1 < argc ? argv[i + 1] :
+			    NULL);
 			continue;
 		}
 		for (a++; *a != '\0'; a++) {
@@ -306,58 +357,112 @@ drop_privileges(void)
 		fatal(EX_OSERR, "privileges were not dropped: refusing to go on");
 }
 
-/* Open the configuration file: no symlink, a regular file. */
+static const char *
+user_name(uid_t uid)
+{
+	static char buf[32];
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		return pw->pw_name;
+	(void)snprintf(buf, sizeof(buf), "%u", (unsigned)uid);
+	return buf;
+}
+
+static const char *
+group_name(gid_t gid)
+{
+	static char buf[32];
+	struct group *gr;
+
+	if ((gr = getgrgid(gid)) != NULL)
+		return gr->gr_name;
+	(void)snprintf(buf, sizeof(buf), "%u", (unsigned)gid);
+	return buf;
+}
+
+/*
+ * Open the configuration file: no symlink, a regular file, checked on
+ * the open descriptor.  Returns the fd, or -1 with *ex and err set.
+ */
 static int
-conf_open(const char *path, int as_caller, struct stat *st)
+conf_open(const char *path, int as_caller, struct stat *st, int *ex,
+    char *err, size_t errlen)
 {
 	int fd;
 
+	*ex = EX_CONFIG;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
 		if (errno == ELOOP)
-			fatal(EX_CONFIG, "%s: is a symbolic link: refused, "
-			    "name the file itself", path);
-		if (errno == EACCES && as_caller)
-			fatal(EX_NOPERM, "%s: you may not read it (-C opens "
-			    "the file as you)", path);
-		fatal(EX_CONFIG, "cannot open the configuration %s: %s",
-		    path, strerror(errno));
+			(void)snprintf(err, errlen, "%s: is a symbolic link: "
+			    "refused, name the file itself", path);
+		else if (errno == EACCES && as_caller) {
+			*ex = EX_NOPERM;
+			(void)snprintf(err, errlen, "%s: you may not read it "
+			    "(-C opens the file as you)", path);
+		} else
+			(void)snprintf(err, errlen, "cannot open the "
+			    "configuration %s: %s", path, strerror(errno));
+		return -1;
 	}
-	if (fstat(fd, st) == -1)
-		fatal(EX_CONFIG, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st->st_mode))
-		fatal(EX_CONFIG, "%s: not a regular file: refused", path);
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		(void)snprintf(err, errlen, "%s: %s", path, S_ISREG(st->st_mode) ?
+		    strerror(errno) : "not a regular file: refused");
+		(void)close(fd);
+		return -1;
+	}
 	return fd;
 }
 
-static void
-conf_load(struct opts *o, struct conf *c)
+/*
+ * The privilege sequence of SPEC 11 around the configuration: open it
+ * (as the caller for -C by anyone but root), drop privileges for good,
+ * then parse it, refuse unsafe permissions, prepare the secret.  Returns
+ * EX_OK, or an exit code with err set.  *derived: the password came from
+ * aws_secret_access_key.
+ */
+static int
+conf_load(struct opts *o, struct conf *c, char *err, size_t errlen)
 {
-	char err[SES_FAIL_TEXT];
 	struct stat st;
 	const char *path;
-	int fd, caller;
+	int fd, caller, ex;
 
 	path = o->conf ? o->conf : _PATH_SES_CONF;
-	/* -C from anyone but root: open the file as the caller. */
 	caller = o->conf != NULL && getuid() != 0;
 	if (caller)
 		drop_privileges();
-	fd = conf_open(path, caller, &st);
+	fd = conf_open(path, caller, &st, &ex, err, errlen);
 	drop_privileges();
 	conf_init(c);
-	if (conf_parse_fd(fd, path, c, err, sizeof(err)) == -1)
-		fatal(EX_CONFIG, "%s", err);
+	if (fd == -1)
+		return ex;
+	ex = conf_parse_fd(fd, path, c, err, errlen);
 	(void)close(fd);
-	if (conf_has_secret(c) && (st.st_mode & (S_IRWXO | S_IWGRP)))
-		fatal(EX_CONFIG, "%s: holds a secret but is %s by others: "
-		    "chown root:%s and chmod 0640 it", path,
-		    (st.st_mode & S_IWGRP) ? "writable" : "readable",
-		    INSTALL_GROUP);
-	if (creds_prepare(c, err, sizeof(err)) == -1)
-		fatal(EX_CONFIG, "%s: %s", path, err);
-	if (c->helo == NULL && (c->helo = strdup(plan_fqdn())) == NULL)
-		fatal(EX_OSERR, "out of memory");
+	if (ex == -1)
+		return EX_CONFIG;
+	if (conf_has_secret(c) && (st.st_mode & (S_IRWXO | S_IWGRP))) {
+		(void)snprintf(err, errlen, "%s: holds a secret but is %s by "
+		    "others: chown root:%s and chmod 0640 it", path,
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) ? "writable" :
+		    "readable", INSTALL_GROUP);
+		return EX_CONFIG;
+	}
+	(void)snprintf(o->chk.perms, sizeof(o->chk.perms), "%.32s:%.32s %04o",
+	    user_name(st.st_uid), group_name(st.st_gid),
+	    (unsigned)(st.st_mode & 07777));
+	o->chk.derived = c->aws_secret != NULL;
+	if (creds_prepare(c, err, errlen) == -1) {
+		(void)snprintf(err + strlen(err), errlen - strlen(err),
+		    " (%s)", path);
+		return EX_CONFIG;
+	}
+	if (c->helo == NULL && (c->helo = strdup(plan_fqdn())) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return EX_OSERR;
+	}
+	return EX_OK;
 }
 
 static void __attribute__((noreturn))
@@ -521,6 +626,8 @@ deliver(struct conf *c, const struct opts *o)
 		return exitcode_for(&r.fail);
 	}
 	(void)retry_submit(c, &p, o->verbose, NULL, &r);
+	/* No AUTH follows: the secret goes now, not at exit. */
+	creds_wipe(c);
 	log_summary(&p, &r, c);
 	ex = report(&p, &r);
 	plan_free(&p);
@@ -528,11 +635,25 @@ deliver(struct conf *c, const struct opts *o)
 	return ex;
 }
 
+/* Does the caller's locale say UTF-8? (LC_ALL, then LC_CTYPE, LANG) */
+static int
+locale_is_utf8(void)
+{
+	const char *v;
+
+	if ((v = getenv("LC_ALL")) == NULL || *v == '\0')
+		if ((v = getenv("LC_CTYPE")) == NULL || *v == '\0')
+			v = getenv("LANG");
+	return v != NULL && (strcasestr(v, "UTF-8") != NULL ||
+	    strcasestr(v, "utf8") != NULL);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static char *empty_env[] = { NULL };
 	struct rlimit rl = { 0, 0 };
+	char err[SES_FAIL_TEXT * 2];
 	struct plan_opts po;
 	struct opts o;
 	struct conf c;
@@ -545,10 +666,14 @@ main(int argc, char *argv[])
 	/* No core file may hold the secret. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&o, 0, sizeof(o));
+	/* --check's output: the terminal's, read before the environment
+	 * goes. */
+	o.chk.utf8 = isatty(STDOUT_FILENO) && locale_is_utf8();
+	o.chk.colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	/* Set-group-ID: nothing from the caller's environment is used. */
 	if (getegid() != getgid() || geteuid() != getuid())
 		environ = empty_env;
-	memset(&o, 0, sizeof(o));
 	base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "");
 	if (strcmp(base, "mailq") == 0)
@@ -570,12 +695,27 @@ main(int argc, char *argv[])
 		/* No aliases to rebuild, no queue to run. */
 		drop_privileges();
 		exit(EX_OK);
+	case MODE_DERIVE:
+		drop_privileges();
+		if (o.region == NULL)
+			fatal(EX_USAGE, "--derive-password needs --region "
+			    "REGION (the password differs per region)");
+		exit(check_derive(o.region));
 	default:
 		break;
 	}
-	conf_load(&o, &c);
+	if ((ex = conf_load(&o, &c, err, sizeof(err))) != EX_OK) {
+		if (o.mode == MODE_CHECK)
+			exit(check_config_failed(err, ex, &o.chk));
+		fatal(ex, "%s", err);
+	}
 	log_init(c.log, o.verbose);
-	if (o.mode == MODE_SMTP) {
+	if (o.mode == MODE_CHECK) {
+		o.chk.verbose = o.verbose;
+		if (o.chk.nports == 0)
+			opts_ports(&o, "25,465,587,2465,2587");
+		ex = check_run(&c, &o.chk);
+	} else if (o.mode == MODE_SMTP) {
 		plan_opts_from(&o, &po);
 		ex = server_run(&c, &po, o.verbose);
 	} else if (o.mode == MODE_VERIFY)

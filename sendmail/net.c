@@ -11,6 +11,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,7 @@
 
 #include "extern.h"
 
-static long long
+long long
 net_now_ms(void)
 {
 	struct timespec ts;
@@ -132,6 +134,60 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	}
 	c->next = c->res;
 	return conn_next(c, f);
+}
+
+int
+net_probe(const char *host, int port, int timeout, char *addr,
+    size_t addrlen, long long *ms, int *err)
+{
+	struct addrinfo hints, *res;
+	char portstr[16];
+	long long t0;
+	int fd;
+
+	(void)snprintf(portstr, sizeof(portstr), "%d", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, portstr, &hints, &res) != 0)
+		return -1;
+	net_addr_string(res->ai_addr, addr, addrlen);
+	t0 = net_now_ms();
+	fd = net_connect_one(res, timeout);
+	*err = fd == -1 ? errno : 0;
+	*ms = net_now_ms() - t0;
+	freeaddrinfo(res);
+	if (fd != -1) {
+		(void)close(fd);
+		return NET_PROBE_OPEN;
+	}
+	if (*err == ECONNREFUSED)
+		return NET_PROBE_REFUSED;
+	return *err == ETIMEDOUT ? NET_PROBE_SILENT : NET_PROBE_ERROR;
+}
+
+int
+net_speaks_first(const char *host, int port, int timeout)
+{
+	struct addrinfo hints, *res;
+	char portstr[16], buf[4];
+	int fd, rv = 0;
+
+	(void)snprintf(portstr, sizeof(portstr), "%d", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, portstr, &hints, &res) != 0)
+		return 0;
+	if ((fd = net_connect_one(res, timeout)) != -1) {
+		if (net_wait(fd, POLLIN, net_now_ms() + timeout * 1000LL) ==
+		    1 && read(fd, buf, 3) == 3 && memcmp(buf, "220", 3) == 0)
+			rv = 1;
+		(void)close(fd);
+	}
+	freeaddrinfo(res);
+	return rv;
 }
 
 int
@@ -367,6 +423,37 @@ conn_flush(struct conn *c, struct fail *f)
 	rv = conn_write_all(c, c->wbuf, c->wlen, f);
 	c->wlen = 0;
 	return rv;
+}
+
+/*
+ * Wait until everything written has left: the kernel's send queue
+ * (SIOCOUTQ: unsent and unacknowledged octets) drains.  A queue that does
+ * not shrink for the timeout is the MTU black hole of SES.md 10, which a
+ * write alone cannot see while the socket buffer still takes data.
+ */
+int
+conn_drain(struct conn *c, struct fail *f)
+{
+	long long deadline;
+	int queued, last = -1;
+
+	deadline = net_now_ms() + c->timeout * 1000LL;
+	for (;;) {
+		if (ioctl(c->fd, SIOCOUTQ, &queued) == -1 || queued == 0)
+			return 0;
+		if (last == -1 || queued < last) {
+			last = queued;
+			deadline = net_now_ms() + c->timeout * 1000LL;
+		} else if (net_now_ms() > deadline) {
+			fail_set(f, FAIL_NET, SMTP_STAGE_BODY,
+			    "%d octets to %s[%s] made no progress for %d s: a "
+			    "path that drops large packets is the usual cause "
+			    "(set the interface MTU to 1500)", queued, c->host,
+			    c->addr, c->timeout);
+			return -1;
+		}
+		(void)poll(NULL, 0, 10);
+	}
 }
 
 int

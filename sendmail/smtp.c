@@ -85,6 +85,8 @@ struct smtp {
 	char			 relay[352];
 	int			 code;		/* last reply */
 	char			 reply[SES_REPLY_MAX];	/* its last line */
+	char			 greeting[256];	/* for --check */
+	char			 ehlo[512];	/* keywords, for --check */
 };
 
 static void
@@ -207,7 +209,10 @@ smtp_reply(struct smtp *s, struct fail *f)
 	ssize_t n;
 	int lines, code = 0;
 
-	s->ext = s->state == SMTP_STATE_EHLO ? 0 : s->ext;
+	if (s->state == SMTP_STATE_EHLO) {
+		s->ext = 0;
+		s->ehlo[0] = '\0';
+	}
 	for (lines = 0; lines < SMTP_REPLY_LINES; lines++) {
 		if ((n = conn_readline(&s->c, line, sizeof(line), f)) == -1) {
 			f->stage = smtp_stage(s);
@@ -225,8 +230,17 @@ smtp_reply(struct smtp *s, struct fail *f)
 		}
 		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
 		    (line[2] - '0');
-		if (s->state == SMTP_STATE_EHLO && lines > 0 && n > 4)
+		if (s->state == SMTP_STATE_EHLO && lines > 0 && n > 4) {
 			smtp_ehlo_line(s, line + 4);
+			log_sanitize(clean, sizeof(clean), line + 4,
+			    (size_t)n - 4);
+			if (s->ehlo[0] != '\0')
+				(void)strlcat(s->ehlo, ", ", sizeof(s->ehlo));
+			(void)strlcat(s->ehlo, clean, sizeof(s->ehlo));
+		}
+		if (s->state == SMTP_STATE_GREETING)
+			log_sanitize(s->greeting, sizeof(s->greeting), line,
+			    (size_t)n);
 		if (n <= 3 || line[3] == ' ') {
 			s->code = code;
 			log_sanitize(s->reply, sizeof(s->reply), line,
@@ -414,24 +428,79 @@ smtp_try_next(struct smtp *s, struct fail *f)
 }
 
 struct smtp *
-smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
-    struct fail *f)
+smtp_begin(const struct conf *c, int verbose)
 {
 	struct smtp *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	}
 	s->c.fd = -1;
 	s->conf = c;
 	s->verbose = verbose;
 	s->state = SMTP_STATE_CONNECT;
 	(void)snprintf(s->relay, sizeof(s->relay), "%s:%d", c->host, c->port);
+	return s;
+}
+
+int
+smtp_step(struct smtp *s, struct fail *f)
+{
+	if (s->state == SMTP_STATE_READY)
+		return 0;
+	if (smtp_open_step(s, f) == -1 && smtp_try_next(s, f) == -1) {
+		smtp_goto(s, SMTP_STATE_FAILED);
+		return -1;
+	}
+	return 0;
+}
+
+enum smtp_stage
+smtp_pending(const struct smtp *s)
+{
+	return s->state == SMTP_STATE_READY ? SMTP_STAGE_MAIL :
+	    smtp_stage(s);
+}
+
+int
+smtp_tls_up(const struct smtp *s)
+{
+	return s->tls_done;
+}
+
+struct tls *
+smtp_tls(struct smtp *s)
+{
+	return s->c.tls;
+}
+
+const char *
+smtp_info(const struct smtp *s, int which)
+{
+	switch (which) {
+	case SMTP_INFO_RELAY:
+		return s->relay;
+	case SMTP_INFO_GREETING:
+		return s->greeting;
+	case SMTP_INFO_EHLO:
+		return s->ehlo;
+	default:
+		return s->reply;
+	}
+}
+
+struct smtp *
+smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
+    struct fail *f)
+{
+	struct smtp *s;
+
+	if ((s = smtp_begin(c, verbose)) == NULL) {
+		fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
+		return NULL;
+	}
 	while (s->state != SMTP_STATE_READY) {
-		if (smtp_open_step(s, f) == -1 && smtp_try_next(s, f) == -1) {
+		if (smtp_step(s, f) == -1) {
 			(void)strlcpy(relay, s->relay, relaylen);
-			smtp_goto(s, SMTP_STATE_FAILED);
 			conn_close(&s->c);
 			free(s);
 			return NULL;
@@ -439,6 +508,48 @@ smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
 	}
 	(void)strlcpy(relay, s->relay, relaylen);
 	return s;
+}
+
+/*
+ * --check's large-packet probe: MAIL, RCPT, DATA, then len octets of
+ * harmless header lines, flushed, and no final dot: closing the
+ * connection then abandons the transaction, so nothing is sent.
+ */
+int
+smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
+    size_t len, struct fail *f)
+{
+	char line[80];
+	size_t done;
+	int n;
+
+	smtp_goto(s, SMTP_STATE_MAIL);
+	if (smtp_cmd(s, f, "MAIL FROM:<%s>", from) == -1 ||
+	    smtp_expect(s, 2, f) == -1)
+		return -1;
+	smtp_goto(s, SMTP_STATE_RCPT);
+	if (smtp_cmd(s, f, "RCPT TO:<%s>", rcpt) == -1 ||
+	    smtp_expect(s, 2, f) == -1)
+		return -1;
+	smtp_goto(s, SMTP_STATE_DATA);
+	if (smtp_cmd(s, f, "DATA") == -1 || smtp_expect(s, 3, f) == -1)
+		return -1;
+	smtp_goto(s, SMTP_STATE_BODY);
+	for (done = 0; done < len; done += (size_t)n) {
+		n = snprintf(line, sizeof(line), "X-Check-%08zu: %s\r\n", done,
+		    "ses-sendmail --check: large packets, never sent");
+		if (conn_write(&s->c, line, (size_t)n, f) == -1) {
+			f->stage = SMTP_STAGE_BODY;
+			return -1;
+		}
+	}
+	if (conn_flush(&s->c, f) == -1 || conn_drain(&s->c, f) == -1) {
+		f->stage = SMTP_STAGE_BODY;
+		return -1;
+	}
+	/* Not READY: smtp_close() sends no QUIT into the data. */
+	smtp_goto(s, SMTP_STATE_FAILED);
+	return 0;
 }
 
 /* The SES message id from "250 Ok <id>". */

@@ -224,6 +224,34 @@ tls_describe(struct tls *t, char *buf, size_t len)
 	return buf;
 }
 
+int
+tls_peer(struct tls *t, char *subject, size_t slen, char *issuer,
+    size_t ilen, time_t *expires)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	unsigned int n = 0;
+	size_t len;
+	int rv = -1;
+
+	if ((certs = gnutls_certificate_get_peers(t->s, &n)) == NULL ||
+	    n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	len = slen;
+	if (gnutls_x509_crt_get_dn(crt, subject, &len) < 0)
+		(void)strlcpy(subject, "?", slen);
+	len = ilen;
+	if (gnutls_x509_crt_get_issuer_dn(crt, issuer, &len) < 0)
+		(void)strlcpy(issuer, "?", ilen);
+	*expires = gnutls_x509_crt_get_expiration_time(crt);
+	rv = 0;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rv;
+}
+
 void
 tls_close(struct tls *t)
 {

@@ -1,0 +1,626 @@
+/*
+ * --check: AWS's troubleshooting page for the SES SMTP interface, done by
+ * the program itself (SES.md 10): the configuration and the credential
+ * mistakes people make, DNS, the ports (EC2's port 25), TLS, SMTP, AUTH,
+ * large packets (MTU), and on request a real test message.  It walks the
+ * road a send takes, step by step, and stops before the final dot.  One
+ * line per step (result, time, what was seen) and a remedy under each
+ * failure; or the same as JSON.  And --derive-password.
+ */
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <readpassphrase.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define CHECK_LINES	12
+#define CHECK_LINE	320
+#define CHECK_STEPS	10
+#define CHECK_PROBE	(1024 * 1024)	/* the large-packet write */
+#define CHECK_SIM_RCPT	"success@simulator.amazonses.com"
+
+enum check_res {
+	CHECK_OK = 0,
+	CHECK_WARN,
+	CHECK_FAIL,
+	CHECK_SKIP
+};
+
+struct check_step {
+	const char	*name;
+	enum check_res	 res;
+	long long	 ms;
+	char		 lines[CHECK_LINES][CHECK_LINE];
+	int		 remedy[CHECK_LINES];	/* line is a remedy */
+	int		 nlines;
+};
+
+struct check {
+	const struct conf	*c;
+	const struct check_opts	*o;
+	struct check_step	 steps[CHECK_STEPS];
+	int			 nsteps;
+	long long		 t0;
+	int			 ex;		/* code of the first failure */
+	int			 blocked;	/* later steps cannot run */
+};
+
+/* SES.md 1.3: Regions known to have an SMTP endpoint (not a limit). */
+static const char *const check_regions[] = {
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
+	"sa-east-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+	"eu-south-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+	"ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "il-central-1",
+	"us-gov-west-1", "us-gov-east-1",
+};
+
+static const char *const check_res_names[] = {
+	"ok", "warn", "fail", "skip"
+};
+
+static struct check_step *
+check_begin(struct check *ck, const char *name)
+{
+	struct check_step *st = &ck->steps[ck->nsteps++];
+
+	memset(st, 0, sizeof(*st));
+	st->name = name;
+	ck->t0 = net_now_ms();
+	return st;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+check_line(struct check_step *st, int remedy, const char *fmt, ...)
+{
+	char buf[CHECK_LINE];
+	va_list ap;
+
+	if (st->nlines == CHECK_LINES)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* Server text and names may hold anything: printable only. */
+	log_sanitize(st->lines[st->nlines], CHECK_LINE, buf, strlen(buf));
+	st->remedy[st->nlines++] = remedy;
+}
+
+static void
+check_print(const struct check *ck, const struct check_step *st)
+{
+	static const char *const utf8[] = { "\u2713", "!", "\u2717", "-" };
+	static const char *const ascii[] = { "ok  ", "warn", "FAIL", "skip" };
+	static const char *const colour[] = { "32", "33", "31", "90" };
+	const struct check_opts *o = ck->o;
+	int i;
+
+	if (o->json)
+		return;
+	if (o->colour)
+		printf("\033[%sm", colour[st->res]);
+	printf("%s", o->utf8 ? utf8[st->res] : ascii[st->res]);
+	if (o->colour)
+		printf("\033[0m");
+	printf(" %-16s %6lld ms  %s\n", st->name, st->ms,
+	    st->nlines > 0 ? st->lines[0] : "");
+	for (i = 1; i < st->nlines; i++)
+		printf("%*s%s %s\n", o->utf8 ? 4 : 7, "", st->remedy[i] ?
+		    (o->utf8 ? "\u2192" : "->") : " ", st->lines[i]);
+	(void)fflush(stdout);
+}
+
+static void
+check_end(struct check *ck, struct check_step *st, enum check_res res,
+    int ex)
+{
+	st->res = res;
+	st->ms = net_now_ms() - ck->t0;
+	if (res == CHECK_FAIL && ck->ex == EX_OK)
+		ck->ex = ex;
+	check_print(ck, st);
+}
+
+/* A failed step: the reason, and a remedy (the table's by default). */
+static void
+check_fail(struct check *ck, struct check_step *st, const struct fail *f,
+    const char *remedy)
+{
+	check_line(st, 0, "%s", f->text);
+	if (remedy != NULL || (remedy = exitcode_advice(f)) != NULL)
+		check_line(st, 1, "%s", remedy);
+	check_end(ck, st, CHECK_FAIL, exitcode_for(f));
+}
+
+static void	check_skip(struct check *, const char *);
+
+static int
+check_is_b64(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '+' && *s != '/' &&
+		    *s != '=')
+			return 0;
+	return 1;
+}
+
+/* The credential mistakes SES users make (SES.md 4). */
+static void
+check_credentials(struct check *ck, struct check_step *st)
+{
+	const struct conf *c = ck->c;
+	const char *u = c->username, *pw = c->password;
+	size_t i;
+
+	if (!ck->o->derived && pw != NULL && strlen(pw) == 40 &&
+	    check_is_b64(pw)) {
+		check_line(st, 0, "password: 40 characters, the shape of an IAM "
+		    "secret access key");
+		check_line(st, 1, "this is the AWS secret key, not an SMTP "
+		    "password: set aws_secret_access_key instead, or derive "
+		    "one with --derive-password --region %s",
+		    c->region ? c->region : "REGION");
+		st->res = CHECK_FAIL;
+	} else if (!ck->o->derived && pw != NULL && strlen(pw) == 44 &&
+	    pw[0] == 'A' && check_is_b64(pw)) {
+		check_line(st, 0, "password: an old SigV2 SMTP password "
+		    "(made before 2019)");
+		check_line(st, 1, "SES throttles SigV2 passwords since March "
+		    "2021: create new SMTP credentials, or set "
+		    "aws_secret_access_key to derive a SigV4 one");
+		if (st->res == CHECK_OK)
+			st->res = CHECK_WARN;
+	}
+	if (strncmp(u, "ASIA", 4) == 0) {
+		check_line(st, 0, "username %.4s...: temporary credentials",
+		    u);
+		check_line(st, 1, "the SES SMTP interface does not accept "
+		    "temporary (STS) credentials: use an IAM user's access "
+		    "key");
+		if (st->res == CHECK_OK)
+			st->res = CHECK_WARN;
+	} else if (strlen(u) != 20 || strncmp(u, "AKIA", 4) != 0) {
+		check_line(st, 0, "username: not an access key id (AKIA and 16 "
+		    "more)");
+		check_line(st, 1, "the SES SMTP user name is the IAM access key "
+		    "id shown with the SMTP credentials");
+		if (st->res == CHECK_OK)
+			st->res = CHECK_WARN;
+	}
+	if (c->region != NULL) {
+		for (i = 0; i < sizeof(check_regions) /
+		    sizeof(check_regions[0]); i++)
+			if (strcmp(c->region, check_regions[i]) == 0)
+				return;
+		check_line(st, 0, "region %s: no SES SMTP endpoint is known "
+		    "there", c->region);
+		check_line(st, 1, "check the region name; SMTP endpoints are "
+		    "email-smtp.REGION.amazonaws.com in the regions SES "
+		    "lists");
+		if (st->res == CHECK_OK)
+			st->res = CHECK_WARN;
+	}
+}
+
+static void
+check_config(struct check *ck)
+{
+	struct check_step *st = check_begin(ck, "configuration");
+	const struct conf *c = ck->c;
+
+	check_line(st, 0, "%s (%s): host %s port %d tls %s, user %.4s...",
+	    c->path, ck->o->perms, c->host, c->port,
+	    c->tls == CONF_TLS_WRAPPER ? "wrapper" : "starttls",
+	    c->username);
+	st->res = CHECK_OK;
+	check_credentials(ck, st);
+	check_end(ck, st, st->res, EX_CONFIG);
+}
+
+static void
+check_dns(struct check *ck)
+{
+	struct check_step *st = check_begin(ck, "DNS");
+	struct addrinfo hints, *res, *ai;
+	char list[CHECK_LINE] = "", addr[64];
+	int rv, n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rv = getaddrinfo(ck->c->host, NULL, &hints, &res)) != 0) {
+		check_line(st, 0, "%s: %s", ck->c->host, gai_strerror(rv));
+		check_line(st, 1, rv == EAI_NONAME || rv == EAI_NODATA ?
+		    "no such name: check region (or host) in the "
+		    "configuration" : "the resolver did not answer: check "
+		    "/etc/resolv.conf and the network");
+		check_end(ck, st, CHECK_FAIL, rv == EAI_NONAME ||
+		    rv == EAI_NODATA ? EX_NOHOST : EX_TEMPFAIL);
+		ck->blocked = 1;
+		return;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next, n++) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
+		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		if (list[0] != '\0')
+			(void)strlcat(list, ", ", sizeof(list));
+		(void)strlcat(list, addr, sizeof(list));
+	}
+	freeaddrinfo(res);
+	check_line(st, 0, "%s: %d address%s: %s", ck->c->host, n,
+	    n == 1 ? "" : "es", list);
+	check_line(st, 0, "these addresses change: allow-list the name in "
+	    "firewalls, never the addresses");
+	check_end(ck, st, CHECK_OK, EX_OK);
+}
+
+/* The tls setting a port needs: SES's own ports, else ask the server. */
+static const char *
+check_tls_for(const struct check *ck, int port)
+{
+	if (port == 465 || port == 2465)
+		return "wrapper";
+	if (port == 25 || port == 587 || port == 2587)
+		return "starttls";
+	return net_speaks_first(ck->c->host, port, 2) ? "starttls" :
+	    "wrapper";
+}
+
+static void
+check_ports(struct check *ck)
+{
+	static const char *const states[] = { "open", "refused", "silent",
+	    "error" };
+	struct check_step *st = check_begin(ck, "ports");
+	const struct check_opts *o = ck->o;
+	char addr[64], list[CHECK_LINE] = "", item[64];
+	long long ms;
+	int r[CHECK_MAX_PORTS], i, err, open_other = -1, mine = -1;
+	int any_open = 0;
+	int tmo = ck->c->timeout < 5 ? ck->c->timeout : 5;
+
+	for (i = 0; i < o->nports; i++) {
+		r[i] = net_probe(ck->c->host, o->ports[i], tmo, addr,
+		    sizeof(addr), &ms, &err);
+		if (r[i] < 0)
+			r[i] = NET_PROBE_ERROR;
+		(void)snprintf(item, sizeof(item), "%s%d %s (%lld ms)",
+		    i ? ", " : "", o->ports[i], states[r[i]], ms);
+		(void)strlcat(list, item, sizeof(list));
+		any_open |= r[i] == NET_PROBE_OPEN && o->ports[i] != 25;
+		if (o->ports[i] == ck->c->port)
+			mine = i;
+		else if (r[i] == NET_PROBE_OPEN && open_other == -1)
+			open_other = i;
+	}
+	check_line(st, 0, "%s [%s]: %s", ck->c->host, addr, list);
+	for (i = 0; i < o->nports; i++)
+		if (o->ports[i] == 25 && r[i] == NET_PROBE_SILENT &&
+		    any_open)
+			check_line(st, 1, "port 25 is silent while others "
+			    "answer: EC2 and Lambda throttle port 25; use 465 "
+			    "or 587 (or ask AWS to lift the limit)");
+	if (mine == -1 || r[mine] == NET_PROBE_OPEN) {
+		check_end(ck, st, CHECK_OK, EX_OK);
+		return;
+	}
+	check_line(st, 0, "the configured port %d is %s", ck->c->port,
+	    states[r[mine]]);
+	if (open_other != -1) {
+		check_line(st, 1, "port %d answers: in %s set", o->ports[open_other],
+		    ck->c->path);
+		check_line(st, 1, "    port %d", o->ports[open_other]);
+		check_line(st, 1, "    tls %s",
+		    check_tls_for(ck, o->ports[open_other]));
+	} else
+		check_line(st, 1, "no SES port answers: a firewall blocks "
+		    "outgoing connections; open 465 or 587 to the name above");
+	check_end(ck, st, CHECK_FAIL, EX_TEMPFAIL);
+	ck->blocked = 1;
+}
+
+static void
+check_tls_info(struct check_step *st, struct smtp *s, const struct conf *c)
+{
+	char subject[256], issuer[256], when[32], desc[128];
+	struct tls *t;
+	time_t exp;
+	struct tm tm;
+
+	if ((t = smtp_tls(s)) == NULL)
+		return;
+	if (smtp_tls_up(s))
+		check_line(st, 0, "%s, verified against %s",
+		    tls_describe(t, desc, sizeof(desc)), c->ca_file ?
+		    c->ca_file : "the system trust store");
+	if (tls_peer(t, subject, sizeof(subject), issuer, sizeof(issuer),
+	    &exp) == -1)
+		return;
+	when[0] = '\0';
+	if (gmtime_r(&exp, &tm) != NULL)
+		(void)strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+	check_line(st, 0, "certificate: %s", subject);
+	check_line(st, 0, "issuer: %s; expires %s%s", issuer, when,
+	    exp < time(NULL) ? " (EXPIRED)" : "");
+}
+
+/* TLS, SMTP, AUTH: the session a send would open, one stage at a time. */
+static struct smtp *
+check_session(struct check *ck)
+{
+	struct check_step *st;
+	struct smtp *s;
+	struct fail f;
+
+	memset(&f, 0, sizeof(f));
+	st = check_begin(ck, "TLS");
+	if ((s = smtp_begin(ck->c, ck->o->verbose)) == NULL) {
+		fail_set(&f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
+		check_fail(ck, st, &f, NULL);
+		return NULL;
+	}
+	while (!smtp_tls_up(s) && smtp_step(s, &f) == 0)
+		;
+	check_tls_info(st, s, ck->c);
+	if (!smtp_tls_up(s)) {
+		check_fail(ck, st, &f, NULL);
+		smtp_close(s);
+		check_skip(ck, "SMTP");
+		check_skip(ck, "AUTH");
+		return NULL;
+	}
+	check_end(ck, st, CHECK_OK, EX_OK);
+
+	st = check_begin(ck, "SMTP");
+	while (smtp_pending(s) != SMTP_STAGE_AUTH && smtp_step(s, &f) == 0)
+		;
+	if (smtp_pending(s) != SMTP_STAGE_AUTH) {
+		check_fail(ck, st, &f, NULL);
+		smtp_close(s);
+		check_skip(ck, "AUTH");
+		return NULL;
+	}
+	check_line(st, 0, "%s", smtp_info(s, SMTP_INFO_GREETING));
+	check_line(st, 0, "EHLO: %s", smtp_info(s, SMTP_INFO_EHLO));
+	check_end(ck, st, CHECK_OK, EX_OK);
+
+	st = check_begin(ck, "AUTH");
+	if (smtp_step(s, &f) == -1) {
+		check_fail(ck, st, &f, NULL);
+		smtp_close(s);
+		return NULL;
+	}
+	check_line(st, 0, "%s (user %.4s...)", smtp_info(s, SMTP_INFO_REPLY),
+	    ck->c->username);
+	check_end(ck, st, CHECK_OK, EX_OK);
+	return s;
+}
+
+static void
+check_packets(struct check *ck, struct smtp *s)
+{
+	struct check_step *st = check_begin(ck, "large packets");
+	char from[SES_MAX_ADDR + 1];
+	struct fail f;
+
+	memset(&f, 0, sizeof(f));
+	if (ck->c->from != NULL)
+		(void)strlcpy(from, ck->c->from, sizeof(from));
+	else
+		(void)snprintf(from, sizeof(from), "postmaster@%s",
+		    plan_fqdn());
+	if (smtp_probe_data(s, from, CHECK_SIM_RCPT, CHECK_PROBE, &f) ==
+	    -1) {
+		check_fail(ck, st, &f, f.kind == FAIL_NET &&
+		    f.stage == SMTP_STAGE_BODY ? "set the MTU of the "
+		    "interface that reaches SES to 1500 (ip link set dev "
+		    "IFACE mtu 1500), or fix the path that drops large "
+		    "packets" : NULL);
+		return;
+	}
+	check_line(st, 0, "1 MiB of DATA sent and acknowledged in %lld ms; "
+	    "abandoned before the final dot: nothing was sent",
+	    net_now_ms() - ck->t0);
+	check_end(ck, st, CHECK_OK, EX_OK);
+}
+
+/* --send-test: a real message through the whole pipeline. */
+static void
+check_send(struct check *ck)
+{
+	struct check_step *st = check_begin(ck, "test message");
+	char *rcpts[1], body[512];
+	struct plan_opts po;
+	struct result r;
+	struct plan p;
+	struct msg m;
+	int n;
+
+	memset(&r, 0, sizeof(r));
+	memset(&po, 0, sizeof(po));
+	rcpts[0] = (char *)(uintptr_t)ck->o->send_to;
+	po.rcpts = rcpts;
+	po.nrcpts = 1;
+	po.caller = "ses-sendmail";
+	po.fullname = "ses-sendmail --check";
+	n = snprintf(body, sizeof(body), "Subject: ses-sendmail --check test "
+	    "message\nTo: %s\n\nThis message was sent by ses-sendmail --check "
+	    "--send-test from %s.\n", ck->o->send_to, plan_fqdn());
+	if (msg_spool_buf(body, (size_t)n, ck->c->max_message_size, &m,
+	    &r.fail) == -1) {
+		check_fail(ck, st, &r.fail, NULL);
+		return;
+	}
+	if (plan_build(ck->c, &po, &m, &p, &r.fail) == 0) {
+		(void)retry_submit(ck->c, &p, ck->o->verbose, NULL, &r);
+		log_summary(&p, &r, ck->c);
+	}
+	plan_free(&p);
+	msg_free(&m);
+	if (r.fail.kind != FAIL_NONE) {
+		check_fail(ck, st, &r.fail, NULL);
+		return;
+	}
+	check_line(st, 0, "SES accepted it for %s: message id %s",
+	    ck->o->send_to, r.id);
+	check_end(ck, st, CHECK_OK, EX_OK);
+}
+
+static void
+check_skip(struct check *ck, const char *name)
+{
+	struct check_step *st = check_begin(ck, name);
+
+	check_line(st, 0, "not run: an earlier step failed");
+	check_end(ck, st, CHECK_SKIP, EX_OK);
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+check_json(const struct check *ck)
+{
+	const struct check_step *st;
+	int i, j, k, first;
+
+	printf("{\"config\": ");
+	json_string(ck->c->path);
+	printf(", \"host\": ");
+	json_string(ck->c->host);
+	printf(", \"port\": %d, \"exit\": %d, \"steps\": [", ck->c->port,
+	    ck->ex);
+	for (i = 0; i < ck->nsteps; i++) {
+		st = &ck->steps[i];
+		printf("%s\n  {\"step\": ", i ? "," : "");
+		json_string(st->name);
+		printf(", \"result\": \"%s\", \"ms\": %lld",
+		    check_res_names[st->res], st->ms);
+		for (k = 0; k < 2; k++) {
+			printf(", \"%s\": [", k ? "remedy" : "lines");
+			for (j = 0, first = 1; j < st->nlines; j++) {
+				if (st->remedy[j] != k)
+					continue;
+				printf("%s", first ? "" : ", ");
+				json_string(st->lines[j]);
+				first = 0;
+			}
+			printf("]");
+		}
+		printf("}");
+	}
+	printf("\n]}\n");
+}
+
+int
+check_config_failed(const char *err, int ex, const struct check_opts *o)
+{
+	struct check ck;
+	struct check_step *st;
+	struct conf none;
+
+	memset(&ck, 0, sizeof(ck));
+	conf_init(&none);
+	ck.c = &none;
+	ck.o = o;
+	st = check_begin(&ck, "configuration");
+	check_line(st, 0, "%s", err);
+	check_line(st, 1, "fix the configuration as the line above says; "
+	    "ses-sendmail(8) lists the keys");
+	check_end(&ck, st, CHECK_FAIL, ex);
+	if (o->json) {
+		none.host = none.path;
+		check_json(&ck);
+	}
+	return ex;
+}
+
+int
+check_run(const struct conf *c, const struct check_opts *o)
+{
+	struct check *ck;
+	struct smtp *s;
+	int ex;
+
+	if ((ck = calloc(1, sizeof(*ck))) == NULL)
+		return EX_OSERR;
+	ck->c = c;
+	ck->o = o;
+	if (!o->json)
+		printf("ses-sendmail --check: %s port %d\n", c->host, c->port);
+	check_config(ck);
+	check_dns(ck);
+	if (!ck->blocked)
+		check_ports(ck);
+	if (ck->blocked) {
+		check_skip(ck, "TLS");
+		check_skip(ck, "SMTP");
+		check_skip(ck, "AUTH");
+	}
+	if (!ck->blocked && (s = check_session(ck)) != NULL) {
+		check_packets(ck, s);
+		smtp_close(s);
+		if (o->send_to != NULL)
+			check_send(ck);
+	} else
+		check_skip(ck, "large packets");
+	if (o->json)
+		check_json(ck);
+	ex = ck->ex;
+	free(ck);
+	return ex;
+}
+
+/*
+ * --derive-password: the SMTP password for a region from an IAM secret
+ * access key read on stdin (never argv, where ps would show it).
+ */
+int
+check_derive(const char *region)
+{
+	char secret[256], out[64];
+	size_t n;
+	int rv = EX_OK;
+
+	if (isatty(STDIN_FILENO)) {
+		if (readpassphrase("IAM secret access key: ", secret,
+		    sizeof(secret), RPP_REQUIRE_TTY) == NULL)
+			return EX_IOERR;
+	} else if (fgets(secret, sizeof(secret), stdin) == NULL) {
+		log_error("--derive-password: no secret on standard input: "
+		    "echo it in, or type it at the prompt");
+		return EX_DATAERR;
+	}
+	n = strcspn(secret, "\r\n");
+	secret[n] = '\0';
+	if (n == 0 || creds_derive(secret, region, out, sizeof(out)) == -1) {
+		log_error("--derive-password: %s", n == 0 ? "the secret is "
+		    "empty" : "cannot derive the password");
+		rv = EX_DATAERR;
+	} else
+		printf("%s\n", out);
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(out, sizeof(out));
+	return rv;
+}

@@ -1,0 +1,269 @@
+"""ses-sendmail --check and --derive-password (issue 6): every failure the
+check can report, made real on loopback, each asserting the line and the
+remedy printed and the exit code; the JSON form; the terminal form."""
+
+import json
+import os
+import pty
+import re
+import select
+import socket
+import subprocess
+import time
+
+from sestest import PASSWORD, Sim, Tap, binary, run, write_conf
+
+IAM_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+STEPS = ["configuration", "DNS", "ports", "TLS", "SMTP", "AUTH",
+         "large packets"]
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def silent_listener(port=0):
+    """A listener whose queue is full: a connect to it times out."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(0)
+    filler = socket.create_connection(s.getsockname(), timeout=2)
+    return s, filler
+
+
+def step_line(out, name):
+    """The line of a step: its result word and the rest."""
+    for line in out.splitlines():
+        m = re.match(r"^(ok|warn|FAIL|skip)\s+(%s)\s+\d+ ms  (.*)$"
+                     % re.escape(name), line)
+        if m:
+            return m.group(1), m.group(3)
+    return None, None
+
+
+def check(t, conf, *extra, timeout=60):
+    return run(["--check"] + list(extra), conf=conf, timeout=timeout)
+
+
+def main():
+    t = Tap(name="check", deadline=300)
+    with Sim(t.tmp) as sim:
+        ports = "%d,%d" % (sim.wrapper_port, sim.starttls_port)
+        good = write_conf(t.tmp / "good.conf", sim, timeout=2)
+
+        r = check(t, good, "--ports", ports)
+        t.eq(r.rc, 0, "all steps pass: exit 0", r.out + r.err)
+        for name in STEPS:
+            res, _ = step_line(r.out, name)
+            t.eq(res, "ok", "step %s: ok (ASCII when not a terminal)" % name,
+                 r.out)
+        t.ok("allow-list the name in firewalls, never the addresses" in
+             r.out, "DNS: the note that addresses change")
+        t.ok(re.search(r"TLS1\.[23] .*verified against .*ca\.pem", r.out)
+             and "certificate: CN=localhost" in r.out and
+             re.search(r"issuer: CN=ses-sendmail test CA; expires \d{4}-",
+                       r.out), "TLS: version, cipher, subject, issuer, "
+             "expiry, verification", r.out)
+        t.ok("EHLO: 8BITMIME, AUTH PLAIN LOGIN" in r.out and
+             "220 email-smtp.amazonaws.com ESMTP" in r.out,
+             "SMTP: greeting and EHLO capabilities", r.out)
+        t.ok("1 MiB of DATA sent and acknowledged" in r.out and
+             sim.messages() == [], "large packets: nothing was sent")
+        t.ok(PASSWORD not in r.out + r.err, "the password is never printed")
+
+        r = check(t, good, "--ports", ports, "--json")
+        try:
+            doc = json.loads(r.out)
+        except ValueError:
+            doc = {}
+        t.ok(r.rc == 0 and doc.get("exit") == 0 and
+             [s["step"] for s in doc.get("steps", [])] == STEPS and
+             all(s["result"] == "ok" for s in doc["steps"]),
+             "--json: the same steps as JSON", r.out)
+
+        sim.scenario(name="send-test")
+        r = check(t, good, "--ports", ports, "--send-test")
+        ids = [m["id"] for m in sim.messages()]
+        t.ok(r.rc == 0 and len(ids) == 1 and ids[0] in r.out and
+             sim.messages()[0]["rcpt"] == ["success@simulator.amazonses.com"],
+             "--send-test: sends one message and prints SES's id", r.out)
+        sim.scenario()
+
+        # The configured port closed while another works.
+        dead = closed_port()
+        conf = write_conf(t.tmp / "closed.conf", sim, port=dead,
+                          tls="wrapper", timeout=2)
+        r = check(t, conf, "--ports", "%d,%d" % (dead, sim.starttls_port))
+        res, text = step_line(r.out, "ports")
+        t.ok(r.rc == 75 and res == "FAIL" and
+             "the configured port %d is refused" % dead in r.out,
+             "closed port: ports fail, exit 75", r.out)
+        t.ok("port %d answers: in %s set" % (sim.starttls_port, conf) in
+             r.out and "    port %d" % sim.starttls_port in r.out and
+             "    tls starttls" in r.out,
+             "closed port: the exact configuration lines to switch", r.out)
+        t.ok(step_line(r.out, "TLS")[0] == "skip",
+             "closed port: later steps are skipped")
+
+        # A port that never answers.
+        lsock, filler = silent_listener()
+        try:
+            sport = lsock.getsockname()[1]
+            conf = write_conf(t.tmp / "silent.conf", sim, port=sport,
+                              tls="wrapper", timeout=2)
+            start = time.monotonic()
+            r = check(t, conf, "--ports", "%d,%d" % (sport, sim.wrapper_port))
+            took = time.monotonic() - start
+            t.ok(r.rc == 75 and "the configured port %d is silent" % sport
+                 in r.out and re.search(r"%d silent \(\d+ ms\)" % sport,
+                                        r.out) and took < 8,
+                 "silent port: reported silent within the timeout", r.out)
+            t.ok("    tls wrapper" in r.out,
+                 "silent port: the working port's tls setting is found")
+        finally:
+            lsock.close()
+            filler.close()
+
+        # Port 25 silent while others are open: EC2's throttled port 25.
+        try:
+            lsock, filler = silent_listener(25)
+        except OSError:
+            t.skip("port 25 advice", "cannot listen on port 25 here")
+        else:
+            try:
+                r = check(t, good, "--ports", "25,%d" % sim.wrapper_port)
+                t.ok(r.rc == 0 and "port 25 is silent while others answer"
+                     in r.out and "EC2" in r.out,
+                     "port 25 silent: the EC2 advice", r.out)
+            finally:
+                lsock.close()
+                filler.close()
+
+        # 535, and an IAM secret key where the SMTP password goes.
+        conf = write_conf(t.tmp / "bad535.conf", sim, timeout=2,
+                          password="B" + "x" * 43)
+        r = check(t, conf, "--ports", ports)
+        res, text = step_line(r.out, "AUTH")
+        t.ok(r.rc == 77 and res == "FAIL" and "535" in text and
+             "not the IAM access keys" in r.out,
+             "535: AUTH fails with the credentials advice", r.out)
+        conf = write_conf(t.tmp / "iam.conf", sim, timeout=2,
+                          password=IAM_SECRET)
+        r = check(t, conf, "--ports", ports)
+        t.ok(r.rc == 78 and step_line(r.out, "configuration")[0] == "FAIL"
+             and "this is the AWS secret key, not an SMTP password: set "
+             "aws_secret_access_key instead, or derive one with "
+             "--derive-password" in r.out and IAM_SECRET not in r.out,
+             "an IAM secret as the password: named, with the remedy",
+             r.out)
+        conf = write_conf(t.tmp / "v2.conf", sim, timeout=2,
+                          password="A" + "y" * 43, username="someone")
+        r = check(t, conf, "--ports", ports)
+        t.ok(step_line(r.out, "configuration")[0] == "warn" and
+             "old SigV2 SMTP password" in r.out and "not an access key id"
+             in r.out and r.rc == 77,
+             "a SigV2 password and a user name that is no key id: warned",
+             r.out)
+
+    # Certificates: wrong name, expired.
+    for cert, want in (("wrong", "CN=wrong.example"),
+                       ("expired", "(EXPIRED)")):
+        with Sim(t.tmp, cert=cert) as sim:
+            conf = write_conf(t.tmp / (cert + ".conf"), sim, timeout=2)
+            r = check(t, conf, "--ports", str(sim.wrapper_port))
+            res, text = step_line(r.out, "TLS")
+            t.ok(r.rc == 69 and res == "FAIL" and
+                 "certificate not trusted" in r.out and want in r.out and
+                 "check host (the name must match the certificate) and "
+                 "ca_file" in r.out,
+                 "%s certificate: TLS fails, the certificate is shown, "
+                 "exit 69" % cert, r.out)
+
+    # A server that stops reading after 64 KB: the MTU stall.
+    with Sim(t.tmp) as sim:
+        conf = write_conf(t.tmp / "mtu.conf", sim, timeout=2)
+        sim.scenario(default=[{"stage": "data", "action": "stall_read",
+                               "bytes": 65536, "seconds": 10}])
+        r = check(t, conf, "--ports", str(sim.wrapper_port))
+        res, text = step_line(r.out, "large packets")
+        t.ok(r.rc == 75 and res == "FAIL" and "made no progress" in text
+             and "set the MTU of the interface that reaches SES to 1500"
+             in r.out and sim.messages() == [],
+             "MTU stall: large packets fail with the MTU advice", r.out)
+
+        # The same on a terminal: check marks and colour.
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ.update(LANG="C.UTF-8")
+            os.environ.pop("NO_COLOR", None)
+            os.execv(binary(), [binary(), "-C", str(conf), "--check",
+                                "--ports", str(sim.wrapper_port)])
+        out = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.waitpid(pid, 0)
+        text = out.decode(errors="replace")
+        t.ok("\u2713" in text and "\u2717" in text and "\033[32m" in text,
+             "on a UTF-8 terminal: check marks and colour", text[:600])
+
+    # DNS: a name that does not exist.
+    with Sim(t.tmp) as sim:
+        conf = write_conf(t.tmp / "nx.conf", sim, host="nonexistent.invalid")
+        r = check(t, conf)
+        res, text = step_line(r.out, "DNS")
+        try:
+            socket.getaddrinfo("nonexistent.invalid", 25)
+            nxdomain = False
+        except socket.gaierror as e:
+            nxdomain = e.errno == socket.EAI_NONAME
+        if nxdomain:
+            t.ok(r.rc == 68 and res == "FAIL" and "check region" in r.out,
+                 "NXDOMAIN: DNS fails, exit 68", r.out)
+        else:
+            t.skip("NXDOMAIN", "the resolver here does not answer NXDOMAIN")
+        conf = write_conf(t.tmp / "bad.conf", sim, bogus_key="x")
+        r = check(t, conf)
+        t.ok(r.rc == 78 and step_line(r.out, "configuration")[0] == "FAIL",
+             "an unusable configuration: the configuration step fails, 78",
+             r.out)
+
+    # --derive-password: the published vectors (SES.md 4.2), stdin only.
+    vectors = [("eu-central-1", "some+secret+key",
+                "BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2"),
+               ("eu-central-1", "another+secret+key",
+                "BBbphbrQmrKMx42d1N6+C7VINYEBGI5v9VsZeTxwskfh"),
+               ("us-west-1", "some+secret+key",
+                "BH+jbMzper5WwlwUar9E1ySBqHa9whi0GPo+sJ0mVYJj"),
+               ("us-west-1", "another+secret+key",
+                "BKVmjjMDFk/qqw8EROW99bjCS65PF8WKvK5bSr4Y6EqF")]
+    for region, secret, want in vectors:
+        r = run(["--derive-password", "--region", region],
+                stdin=(secret + "\n").encode())
+        t.ok(r.rc == 0 and r.out == want + "\n",
+             "--derive-password %s %s" % (region, secret), r.out + r.err)
+    r = run(["--derive-password"], stdin=b"some+secret+key\n")
+    t.ok(r.rc == 64 and "--region" in r.err,
+         "--derive-password without --region: 64", r.err)
+    r = run(["--derive-password", "--region", "us-east-1"], stdin=b"")
+    t.ok(r.rc == 65 and r.out == "", "--derive-password with no secret: 65",
+         r.err)
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
