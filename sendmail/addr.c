@@ -27,7 +27,6 @@
 #define ADDR_LABEL_MAX		63	/* RFC 1035 2.3.4 */
 #define ADDR_RAWDOMAIN_MAX	1024	/* UTF-8 domain before IDNA */
 #define ADDR_COMMENT_DEPTH	32	/* nested comments accepted */
-#define ADDR_SNIPPET		60	/* input octets quoted in errors */
 
 enum tok_type {
 	TOK_END = 0,
@@ -127,51 +126,13 @@ is_ldh(int c)
 	    (c >= '0' && c <= '9') || c == '-';
 }
 
-/*
- * A printable excerpt of input for an error: at most ADDR_SNIPPET
- * octets, control and non-ASCII octets as '?', "..." when cut.
- */
-static void
-snip(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	size_t i, n;
-	unsigned char c;
-
-	if (dstlen == 0)
-		return;
-	n = len > ADDR_SNIPPET ? ADDR_SNIPPET : len;
-	if (n > dstlen - 1)
-		n = dstlen - 1;
-	for (i = 0; i < n; i++) {
-		c = src[i];
-		dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-	if (n < len)
-		(void)strlcat(dst, "...", dstlen);
-}
-
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	/* A cut message is still a message: truncation is harmless. */
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ------------------------------------------------------------------ */
 /* The lexer: RFC 5322 3.2 tokens, whitespace and folds skipped.       */
 
 static int
 lex_ctl(struct lex *lx)
 {
-	return seterr(lx->err, lx->errlen, "control character in %s",
+	return fail_text(lx->err, lx->errlen, "control character in %s",
 	    lx->what);
 }
 
@@ -198,7 +159,7 @@ lex_quoted(struct lex *lx, struct tok *t)
 		} else if (is_ctl(c) && !is_wsp(c))
 			return lex_ctl(lx);
 	}
-	return seterr(lx->err, lx->errlen, "unbalanced quote in %s",
+	return fail_text(lx->err, lx->errlen, "unbalanced quote in %s",
 	    lx->what);
 }
 
@@ -220,7 +181,7 @@ lex_comment(struct lex *lx, struct tok *t)
 				return lex_ctl(lx);
 		} else if (c == '(') {
 			if (++depth > ADDR_COMMENT_DEPTH)
-				return seterr(lx->err, lx->errlen,
+				return fail_text(lx->err, lx->errlen,
 				    "comments nested more than %d deep in %s",
 				    ADDR_COMMENT_DEPTH, lx->what);
 		} else if (c == ')') {
@@ -233,7 +194,7 @@ lex_comment(struct lex *lx, struct tok *t)
 		} else if (is_ctl(c) && !is_wsp(c))
 			return lex_ctl(lx);
 	}
-	return seterr(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
+	return fail_text(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
 }
 
 /* A domain-literal (3.4.1), with obsolete quoted-pairs. */
@@ -257,12 +218,12 @@ lex_literal(struct lex *lx, struct tok *t)
 			lx->pos = i + 1;
 			return 0;
 		} else if (c == '[')
-			return seterr(lx->err, lx->errlen,
+			return fail_text(lx->err, lx->errlen,
 			    "'[' inside a domain literal in %s", lx->what);
 		else if (is_ctl(c) && !is_wsp(c))
 			return lex_ctl(lx);
 	}
-	return seterr(lx->err, lx->errlen, "unbalanced '[' in %s", lx->what);
+	return fail_text(lx->err, lx->errlen, "unbalanced '[' in %s", lx->what);
 }
 
 /* The next token, comments included.  0, or -1 with the error set. */
@@ -295,10 +256,10 @@ lex_next(struct lex *lx, struct tok *t)
 		return 0;
 	case ')':
 	case ']':
-		return seterr(lx->err, lx->errlen, "unbalanced '%c' in %s",
+		return fail_text(lx->err, lx->errlen, "unbalanced '%c' in %s",
 		    c, lx->what);
 	case '\\':
-		return seterr(lx->err, lx->errlen,
+		return fail_text(lx->err, lx->errlen,
 		    "'\\' outside quotes in %s", lx->what);
 	}
 	if (!is_atom(c))
@@ -330,13 +291,13 @@ is_special(const struct tok *t, int c)
 static int
 tok_unexpected(struct lex *lx, const struct tok *t, const char *where)
 {
-	char s[ADDR_SNIPPET + 4];
+	char s[LOG_EXCERPT + 4];
 
 	if (t->type == TOK_END)
-		return seterr(lx->err, lx->errlen, "unexpected end of %s %s",
+		return fail_text(lx->err, lx->errlen, "unexpected end of %s %s",
 		    lx->what, where);
-	snip(s, sizeof(s), t->p, t->len);
-	return seterr(lx->err, lx->errlen, "unexpected '%s' %s in %s", s,
+	log_excerpt(s, sizeof(s), t->p, t->len);
+	return fail_text(lx->err, lx->errlen, "unexpected '%s' %s in %s", s,
 	    where, lx->what);
 }
 
@@ -388,10 +349,10 @@ static int
 spec_error(struct lex *lx, const struct spec *sp, const char *before,
     const char *after)
 {
-	char s[ADDR_SNIPPET + 4];
+	char s[LOG_EXCERPT + 4];
 
-	snip(s, sizeof(s), lx->s + sp->start, sp->end - sp->start);
-	return seterr(lx->err, lx->errlen, "%s <%s>%s", before, s, after);
+	log_excerpt(s, sizeof(s), lx->s + sp->start, sp->end - sp->start);
+	return fail_text(lx->err, lx->errlen, "%s <%s>%s", before, s, after);
 }
 
 /*
@@ -552,7 +513,7 @@ spec_finish(struct lex *lx, const struct spec *sp)
 		return NULL;
 	}
 	if ((a = strdup(buf)) == NULL)
-		seterr(lx->err, lx->errlen, "out of memory");
+		fail_text(lx->err, lx->errlen, "out of memory");
 	return a;
 }
 
@@ -686,7 +647,7 @@ mailbox_push(struct parser *p, const struct spec *sp, char *name)
 		return -1;
 	}
 	if (list_push(p->out, a, name) == -1)
-		return seterr(p->lx.err, p->lx.errlen, "out of memory");
+		return fail_text(p->lx.err, p->lx.errlen, "out of memory");
 	return 0;
 }
 
@@ -752,7 +713,7 @@ parse_bare(struct parser *p)
 			break;
 		}
 		if (name == NULL && name_from_comment(&t, &name) == -1) {
-			seterr(p->lx.err, p->lx.errlen, "out of memory");
+			fail_text(p->lx.err, p->lx.errlen, "out of memory");
 			goto fail;
 		}
 	}
@@ -792,7 +753,7 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 {
 	struct spec sp;
 	struct tok t;
-	char s[ADDR_SNIPPET + 4], *name;
+	char s[LOG_EXCERPT + 4], *name;
 	size_t save, from = lt->start + 1;
 
 	p->lx.pos = from;
@@ -800,7 +761,7 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 	if (lex_next_nc(&p->lx, &t) == -1)
 		return -1;
 	if (is_special(&t, '>'))
-		return seterr(p->lx.err, p->lx.errlen,
+		return fail_text(p->lx.err, p->lx.errlen,
 		    "empty address <> in %s", p->lx.what);
 	if (is_special(&t, '@')) {
 		if (skip_route(p) == -1)
@@ -813,17 +774,17 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 	if (lex_next_nc(&p->lx, &t) == -1)
 		return -1;
 	if (!is_special(&t, '>')) {
-		snip(s, sizeof(s), p->lx.s + from, t.start - from);
+		log_excerpt(s, sizeof(s), p->lx.s + from, t.start - from);
 		if (t.type == TOK_END)
-			return seterr(p->lx.err, p->lx.errlen,
+			return fail_text(p->lx.err, p->lx.errlen,
 			    "missing '>' after <%s", s);
 		return tok_unexpected(&p->lx, &t, "before '>'");
 	}
 	if (sp.local.nwords == 0)
-		return seterr(p->lx.err, p->lx.errlen,
+		return fail_text(p->lx.err, p->lx.errlen,
 		    "empty address <> in %s", p->lx.what);
 	if (name_from_phrase(p->lx.s + elem, lt->start - elem, &name) == -1)
-		return seterr(p->lx.err, p->lx.errlen, "out of memory");
+		return fail_text(p->lx.err, p->lx.errlen, "out of memory");
 	if (mailbox_push(p, &sp, name) == -1)
 		return -1;
 	return element_end(p, "after '>'");
@@ -834,10 +795,10 @@ static int
 parse_group(struct parser *p, const struct tok *colon)
 {
 	if (!p->allow_group)
-		return seterr(p->lx.err, p->lx.errlen,
+		return fail_text(p->lx.err, p->lx.errlen,
 		    "a group is not allowed in %s", p->lx.what);
 	if (p->ingroup)
-		return seterr(p->lx.err, p->lx.errlen,
+		return fail_text(p->lx.err, p->lx.errlen,
 		    "nested group in %s", p->lx.what);
 	p->ingroup = 1;
 	p->lx.pos = colon->start + 1;
@@ -925,14 +886,14 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
     size_t errlen)
 {
 	struct addrlist l = { NULL, 0, 0 };
-	char sn[ADDR_SNIPPET + 4];
+	char sn[LOG_EXCERPT + 4];
 	size_t len, b, e, i;
 
 	if (outlen == 0)
-		return seterr(err, errlen, "no room for the sender");
+		return fail_text(err, errlen, "no room for the sender");
 	out[0] = '\0';
 	if ((len = strnlen(s, SES_MAX_ARG + 1)) > SES_MAX_ARG)
-		return seterr(err, errlen, "sender longer than %d octets",
+		return fail_text(err, errlen, "sender longer than %d octets",
 		    SES_MAX_ARG);
 	for (b = 0; b < len && is_wsp((unsigned char)s[b]); b++)
 		;
@@ -949,9 +910,9 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 		return 0;
 	if (addr_parse(s, len, &l, "sender", 0, err, errlen) == -1)
 		return -1;
-	snip(sn, sizeof(sn), s + b, e - b);
+	log_excerpt(sn, sizeof(sn), s + b, e - b);
 	if (l.n != 1) {
-		seterr(err, errlen, "%s in sender '%s'",
+		fail_text(err, errlen, "%s in sender '%s'",
 		    l.n == 0 ? "no address" : "more than one address", sn);
 		addr_free(&l);
 		return -1;
@@ -959,7 +920,7 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 	if (strlcpy(out, l.v[0].addr, outlen) >= outlen) {
 		out[0] = '\0';
 		addr_free(&l);
-		return seterr(err, errlen, "sender too long: '%s'", sn);
+		return fail_text(err, errlen, "sender too long: '%s'", sn);
 	}
 	addr_free(&l);
 	return 0;

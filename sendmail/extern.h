@@ -673,6 +673,15 @@ void	 log_summary(const struct plan *p, const struct result *r,
  */
 void	 log_sanitize(char *dst, size_t dstlen, const char *src,
 	    size_t len);
+/*
+ * An excerpt of input for an error message: at most LOG_EXCERPT octets,
+ * sanitised, "..." when cut.
+ */
+#define LOG_EXCERPT	60
+void	 log_excerpt(char *dst, size_t dstlen, const char *src, size_t len);
+/* Leaf modules' reason: printf into err (cut if need be); returns -1. */
+int	 fail_text(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Set f's kind, stage and text (printf-style). */
 void	 fail_set(struct fail *f, enum fail_kind kind, enum smtp_stage stage,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

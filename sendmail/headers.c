@@ -13,7 +13,6 @@
 
 #include "extern.h"
 
-#define HDR_SNIPPET	60	/* input octets quoted in errors */
 
 STATIC char	*hdr_unfold(const char *, size_t, size_t *);
 
@@ -58,40 +57,6 @@ is_wsp(int c)
 	return c == ' ' || c == '\t';
 }
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	/* A cut message is still a message: truncation is harmless. */
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Printable excerpt of input: control and non-ASCII octets as '?'. */
-static void
-snip(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	size_t i, n;
-	unsigned char c;
-
-	if (dstlen == 0)
-		return;
-	n = len > HDR_SNIPPET ? HDR_SNIPPET : len;
-	if (n > dstlen - 1)
-		n = dstlen - 1;
-	for (i = 0; i < n; i++) {
-		c = src[i];
-		dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-	if (n < len)
-		(void)strlcat(dst, "...", dstlen);
-}
 
 /*
  * Is this line (without its LF) the start of a field?  field-name is
@@ -177,7 +142,7 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 {
 	struct hdr_field *f = NULL;
 	const char *b = h->block;
-	char s[HDR_SNIPPET + 4];
+	char s[LOG_EXCERPT + 4];
 	size_t pos = 0, n, namelen, cap = 0, lineno = 0;
 
 	while (pos < h->blocklen) {
@@ -185,13 +150,13 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 		lineno++;
 		if (is_wsp((unsigned char)b[pos])) {
 			if (f == NULL)
-				return seterr(err, errlen, "header line 1 "
+				return fail_text(err, errlen, "header line 1 "
 				    "starts with a blank: a continuation "
 				    "of no field");
 			f->rawlen += n;
 		} else if (field_start(b + pos, n - 1, &namelen)) {
 			if (fields_grow(h, &cap) == -1)
-				return seterr(err, errlen, "out of memory");
+				return fail_text(err, errlen, "out of memory");
 			f = &h->f[h->nf++];
 			memset(f, 0, sizeof(*f));
 			f->name = f->raw = b + pos;
@@ -199,16 +164,16 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 			f->value = (const char *)memchr(b + pos, ':', n) + 1;
 			f->rawlen = n;
 		} else if (n == 1) {
-			return seterr(err, errlen, "header line %zu is empty: "
+			return fail_text(err, errlen, "header line %zu is empty: "
 			    "the header block ends before it", lineno);
 		} else {
-			snip(s, sizeof(s), b + pos, n - 1);
-			return seterr(err, errlen, "header line %zu is not a "
+			log_excerpt(s, sizeof(s), b + pos, n - 1);
+			return fail_text(err, errlen, "header line %zu is not a "
 			    "field: '%s'", lineno, s);
 		}
 		if (f->rawlen > HDR_FIELD_MAX) {
-			snip(s, sizeof(s), f->name, f->namelen);
-			return seterr(err, errlen, "header field '%s' is "
+			log_excerpt(s, sizeof(s), f->name, f->namelen);
+			return fail_text(err, errlen, "header field '%s' is "
 			    "longer than %d octets", s, HDR_FIELD_MAX);
 		}
 		/* The value: after the colon, up to the final LF. */
@@ -229,7 +194,7 @@ hdr_parse(const char *block, size_t len, struct hdrs *h, char *err,
 	if (len > 0 && block[len - 1] != '\n')
 		blen++;
 	if ((h->block = malloc(blen + 1)) == NULL)
-		return seterr(err, errlen, "out of memory");
+		return fail_text(err, errlen, "out of memory");
 	memcpy(h->block, block, len);
 	if (blen > len)
 		h->block[len] = '\n';
@@ -295,7 +260,7 @@ hdr_check_unique(struct hdrs *h, char *err, size_t errlen)
 	for (i = 0; i < NELEM(hdr_unique); i++)
 		if (hdr_count(h, hdr_unique[i]) +
 		    added_count(h, hdr_unique[i]) > 1)
-			return seterr(err, errlen, "duplicate header '%s': "
+			return fail_text(err, errlen, "duplicate header '%s': "
 			    "SES accepts it only once", hdr_unique[i]);
 	return 0;
 }
@@ -359,13 +324,13 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 			continue;
 		u = hdr_unfold(h->f[i].value, h->f[i].valuelen, &ulen);
 		if (u == NULL) {
-			r = seterr(err, errlen, "out of memory");
+			r = fail_text(err, errlen, "out of memory");
 			goto fail;
 		}
 		r = addr_parse_list(u, ulen, out, e, sizeof(e));
 		free(u);
 		if (r == -1) {
-			seterr(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
+			fail_text(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
 			    h->f[i].name, e);
 			goto fail;
 		}

@@ -102,11 +102,36 @@ log_sanitize(char *dst, size_t dstlen, const char *src, size_t len)
 		return;
 	for (i = 0, j = 0; i < len && j + 1 < dstlen; i++) {
 		ch = (unsigned char)src[i];
-		if (ch == '\0')
-			break;
 		dst[j++] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
 	}
 	dst[j] = '\0';
+}
+
+void
+log_excerpt(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	size_t n;
+
+	if (dstlen == 0)
+		return;
+	n = len > LOG_EXCERPT ? LOG_EXCERPT : len;
+	log_sanitize(dst, dstlen, src, n);
+	if (n < len)
+		(void)strlcat(dst, "...", dstlen);
+}
+
+int
+fail_text(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	/* A cut message is still a message: truncation is harmless. */
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 /*
