@@ -479,7 +479,12 @@ print_version(enum mode mode)
 		    "  -C FILE     another configuration file\n"
 		    "  -B TYPE     7BIT or 8BITMIME\n"
 		    "  -v          show the SMTP dialogue (AUTH masked)\n"
-		    "  -bm -bs -bv -bp -bi -q   modes; see ses-sendmail(8)\n");
+		    "  -bm -bs -bv -bp -bi -q   modes; see ses-sendmail(8)\n"
+		    "  --check [--ports LIST] [--send-test [ADDR]] [--json]\n"
+		    "              diagnose the path to SES step by step\n"
+		    "  --derive-password --region REGION\n"
+		    "              SMTP password from an IAM secret key "
+		    "on stdin\n");
 	exit(EX_OK);
 }
 

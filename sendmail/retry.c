@@ -172,10 +172,12 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		memset(&f, 0, sizeof(f));
 		if (retry_attempt(c, p, verbose, ss, r, &f, &rf, &reused) == 0)
 			break;
-		/* A kept session SES closed meanwhile costs no attempt. */
+		/* A kept session SES closed meanwhile (421, or its idle
+		 * "451 4.4.2 Timeout") costs no attempt. */
 		if (reused && f.stage == SMTP_STAGE_MAIL &&
 		    (f.kind == FAIL_NET || f.kind == FAIL_PROTOCOL ||
-		    (f.kind == FAIL_REPLY && f.code == 421))) {
+		    (f.kind == FAIL_REPLY && (f.code == 421 ||
+		    strstr(f.text, "451 4.4.2") != NULL)))) {
 			log_warn("the kept session to %s was closed: %s; "
 			    "reconnecting", r->relay, f.text);
 			r->attempts--;

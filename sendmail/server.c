@@ -244,12 +244,11 @@ srv_verdict(struct server *sv, const struct result *r,
 		srv_reply(sv, "250 Ok %s", r->id);
 		return;
 	}
-	if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600 &&
-	    f->stage != SMTP_STAGE_RCPT)
-		code = f->code;
-	else if (f->kind == FAIL_NOUSER || (f->kind == FAIL_REPLY &&
-	    f->stage == SMTP_STAGE_RCPT))
+	if (f->kind == FAIL_NOUSER || (f->kind == FAIL_REPLY &&
+	    f->stage == SMTP_STAGE_RCPT && f->code / 100 == 5))
 		code = 550;
+	else if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600)
+		code = f->code;
 	else
 		code = exitcode_transient(f) || f->kind == FAIL_CONFIG ||
 		    f->kind == FAIL_OS ? 451 : 554;

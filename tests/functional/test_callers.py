@@ -11,8 +11,8 @@ simulator stored: envelope, header, body.
   mutt in batch mode with an attachment;
   s-nail in send mode;
   git send-email --sendmail-cmd with a three-patch series;
-  the command lines of cronie (-FCronDaemon -i -B8BITMIME -oem root) and
-      of Debian's cron (-FCronDaemon -i -odi -oem -oi -t -f root).
+  the command lines of Debian's cron (-FCronDaemon -i -B8BITMIME -oem
+      root) and of cronie (-FCronDaemon -i -odi -oem -oi -t -f root).
 
 A caller whose program is missing is skipped with the reason.  Every
 caller gets HOME set to a fresh directory, so no user configuration
@@ -388,10 +388,10 @@ else:
                  [1, 1, 1], "%s: one Message-ID each (none added)" % desc)
 
 # --- cron -------------------------------------------------------------------
-# cronie: MAILARGS "%s -FCronDaemon -i -B8BITMIME -oem %s" (the recipient
-# is MAILTO, root here), header "From: "(Cron Daemon)" <root>".
-# Debian's cron: "%s -FCronDaemon -i -odi -oem -oi -t -f %s" (-f MAILFROM,
-# root by default), header "From: root (Cron Daemon)".
+# Debian's cron: MAILARGS "%s -FCronDaemon -i -B8BITMIME -oem %s" (the
+# recipient is MAILTO, root here), header "From: root (Cron Daemon)".
+# cronie: "%s -FCronDaemon -i -odi -oem -oi -t -f %s" (-f MAILFROM, root
+# by default), header "From: "(Cron Daemon)" <root>".
 CRON_BODY = "/etc/cron.daily/report:\nR\u00e9sultat: 3 fichiers\n".encode()
 CRONIE_MSG = (b'From: "(Cron Daemon)" <root>\n'
               b"To: root\n"
@@ -437,14 +437,14 @@ def cron(desc, args, msg, body, params, from_line):
              "%s: the body intact" % desc, m["eml"])
 
 
-CRONIE = ["-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"]
-DEBIAN = ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"]
-cron("cronie", CRONIE, CRONIE_MSG, CRON_BODY, ["BODY=8BITMIME"],
-     b'From: "(Cron Daemon)" <' + FROM.encode() + b">")
+DEBIAN = ["-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"]
+CRONIE = ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"]
 cron("Debian cron", DEBIAN, DEBIAN_MSG, CRON_BODY, ["BODY=8BITMIME"],
      b"From: Cron Daemon <" + FROM.encode() + b">")
-cron("Debian cron, 7-bit output", DEBIAN, DEBIAN_MSG, b"all fine\n", [],
-     b"From: Cron Daemon <" + FROM.encode() + b">")
+cron("cronie", CRONIE, CRONIE_MSG, CRON_BODY, ["BODY=8BITMIME"],
+     b'From: "(Cron Daemon)" <' + FROM.encode() + b">")
+cron("cronie, 7-bit output", CRONIE, CRONIE_MSG, b"all fine\n", [],
+     b'From: "(Cron Daemon)" <' + FROM.encode() + b">")
 
 t.eq(sim.errors(), "", "simulator: no errors")
 sim.stop()
