@@ -32,6 +32,7 @@
 #define SES_REPLY_MAX		4096	/* one SMTP reply, all its lines */
 #define HDR_BLOCK_MAX		(1024 * 1024)	/* header block in memory */
 #define HDR_FIELD_MAX		(256 * 1024)	/* one header field */
+#define HDR_FIELDS_MAX		10000		/* fields in the header block */
 #define WIRE_LINE_MAX		998	/* RFC 5322 2.1.1, without CRLF */
 
 /* ------------------------------------------------------------------ */
@@ -251,7 +252,8 @@ struct hdrs {
 /*
  * Parse the header block (LF line ends, no blank line) into h; block is
  * copied.  Returns 0 or -1 with err (a line that is neither a field nor
- * a continuation, a field over HDR_FIELD_MAX).
+ * a continuation, a field over HDR_FIELD_MAX, more than HDR_FIELDS_MAX
+ * fields).
  */
 int	 hdr_parse(const char *block, size_t len, struct hdrs *h,
 	    char *err, size_t errlen);

@@ -155,6 +155,11 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 				    "of no field");
 			f->rawlen += n;
 		} else if (field_start(b + pos, n - 1, &namelen)) {
+			/* 64 octets each: a block of "a:" lines would
+			 * take 22 MB for its 1 MiB. */
+			if (h->nf >= HDR_FIELDS_MAX)
+				return fail_text(err, errlen, "more than %d "
+				    "header fields", HDR_FIELDS_MAX);
 			if (fields_grow(h, &cap) == -1)
 				return fail_text(err, errlen, "out of memory");
 			f = &h->f[h->nf++];

@@ -626,8 +626,15 @@ deliver(struct conf *c, const struct opts *o)
 	plan_opts_from(o, &po);
 	/* All of stdin first: SES drops a session idle for ~10 s. */
 	if (msg_spool(STDIN_FILENO, o->ignore_dots, c->max_message_size, &m,
-	    &r.fail) == -1 || plan_build(c, &po, &m, &p, &r.fail) == -1) {
+	    &r.fail) == -1) {
 		log_error("message not sent: %s", r.fail.text);
+		return exitcode_for(&r.fail);
+	}
+	/* A refused plan still holds the header and part of the list. */
+	if (plan_build(c, &po, &m, &p, &r.fail) == -1) {
+		log_error("message not sent: %s", r.fail.text);
+		plan_free(&p);
+		msg_free(&m);
 		return exitcode_for(&r.fail);
 	}
 	(void)retry_submit(c, &p, o->verbose, NULL, &r);

@@ -62,8 +62,11 @@ tls_client(int fd, const char *host, const char *ca_file, char *err,
 		rv = gnutls_certificate_set_x509_system_trust(t->cred);
 	if (rv <= 0) {
 		/* No certificate loaded would verify nothing: refuse. */
-		(void)snprintf(err, errlen, "%s: %s", what, rv == 0 ?
-		    "no certificate found" : gnutls_strerror(rv));
+		(void)snprintf(err, errlen, "%s%s%s: %s%s", what,
+		    ca_file ? " " : "", ca_file ? ca_file : "", rv == 0 ?
+		    "no certificate found" : gnutls_strerror(rv), ca_file ?
+		    " (it is read as the caller: make it readable by all)" :
+		    "");
 		tls_close(t);
 		return NULL;
 	}

@@ -67,7 +67,7 @@ test_parse(void)
 	const char *m;
 	char big[64];
 	char *huge;
-	size_t n;
+	size_t i, n;
 
 	m = "From: a@b.example\nSubject: hi\n there\nTo: c@d.example\n";
 	is_int(hdr_parse(m, strlen(m), &h, err, sizeof(err)), 0, "parse");
@@ -131,6 +131,23 @@ test_parse(void)
 		huge[n] = '\n', huge[n + 1] = ' ';
 	is_int(hdr_parse(huge, HDR_FIELD_MAX + 100, &h, err, sizeof(err)),
 	    -1, "folded field over HDR_FIELD_MAX refused");
+	free(huge);
+
+	/* HDR_FIELDS_MAX fields of "a:" are taken; one more is refused. */
+	n = 3 * (HDR_FIELDS_MAX + 1);
+	huge = malloc(n + 1);
+	for (i = 0; i < n; i += 3)
+		memcpy(huge + i, "a:\n", 3);
+	huge[n] = '\0';
+	is_int(hdr_parse(huge, n - 3, &h, err, sizeof(err)), 0,
+	    "HDR_FIELDS_MAX fields taken");
+	is_int(h.nf, HDR_FIELDS_MAX, "all of them");
+	hdr_free(&h);
+	is_int(hdr_parse(huge, n, &h, err, sizeof(err)), -1,
+	    "one field more refused");
+	snprintf(big, sizeof(big), "more than %d header fields",
+	    HDR_FIELDS_MAX);
+	ok(strstr(err, big) != NULL, "error: %s", err);
 	free(huge);
 
 	is_int(hdr_parse("", 0, &h, err, sizeof(err)), 0, "empty block");
