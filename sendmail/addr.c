@@ -951,6 +951,11 @@ host_names(void)
 		return;
 	}
 	host_name[sizeof(host_name) - 1] = '\0';
+	/* Already qualified: no lookup (it may be a slow DNS query). */
+	if (strchr(host_name, '.') != NULL) {
+		(void)strlcpy(host_fqdn, host_name, sizeof(host_fqdn));
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -962,6 +967,15 @@ host_names(void)
 	    sizeof(host_fqdn))
 		host_fqdn[0] = '\0';
 	freeaddrinfo(res);
+}
+
+const char *
+addr_fqdn(void)
+{
+	host_names();
+	if (host_fqdn[0] != '\0' && strchr(host_fqdn, '.') != NULL)
+		return host_fqdn;
+	return host_name[0] != '\0' ? host_name : "localhost";
 }
 
 int

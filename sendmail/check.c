@@ -417,7 +417,7 @@ check_packets(struct check *ck, struct smtp *s)
 		(void)strlcpy(from, ck->c->from, sizeof(from));
 	else
 		(void)snprintf(from, sizeof(from), "postmaster@%s",
-		    plan_fqdn());
+		    addr_fqdn());
 	if (smtp_probe_data(s, from, CHECK_SIM_RCPT, CHECK_PROBE, &f) ==
 	    -1) {
 		check_fail(ck, st, &f, f.kind == FAIL_NET &&
@@ -454,7 +454,7 @@ check_send(struct check *ck)
 	po.fullname = "ses-sendmail --check";
 	n = snprintf(body, sizeof(body), "Subject: ses-sendmail --check test "
 	    "message\nTo: %s\n\nThis message was sent by ses-sendmail --check "
-	    "--send-test from %s.\n", ck->o->send_to, plan_fqdn());
+	    "--send-test from %s.\n", ck->o->send_to, addr_fqdn());
 	if (msg_spool_buf(body, (size_t)n, ck->c->max_message_size, &m,
 	    &r.fail) == -1) {
 		check_fail(ck, st, &r.fail, NULL);
@@ -534,7 +534,8 @@ check_json(const struct check *ck)
 }
 
 int
-check_config_failed(const char *err, int ex, const struct check_opts *o)
+check_config_failed(const char *path, const char *err, int ex,
+    const struct check_opts *o)
 {
 	struct check ck;
 	struct check_step *st;
@@ -549,10 +550,10 @@ check_config_failed(const char *err, int ex, const struct check_opts *o)
 	check_line(st, 1, "fix the configuration as the line above says; "
 	    "ses-sendmail(8) lists the keys");
 	check_end(&ck, st, CHECK_FAIL, ex);
-	if (o->json) {
-		none.host = none.path;
+	(void)strlcpy(none.path, path, sizeof(none.path));
+	none.host = none.path + strlen(none.path);	/* "": unknown */
+	if (o->json)
 		check_json(&ck);
-	}
 	return ex;
 }
 

@@ -214,6 +214,8 @@ int	 addr_has_ctl(const char *s, size_t len);
  * (hostname, FQDN)?  Case-insensitive.
  */
 int	 addr_is_local(const char *addr);
+/* This host's fully qualified name (looked up once); never NULL. */
+const char *addr_fqdn(void);
 /* The domain part (after the last '@'), or NULL. */
 const char *addr_domain(const char *addr);
 /*
@@ -396,8 +398,6 @@ struct plan_opts {
  */
 int	 plan_build(const struct conf *c, const struct plan_opts *o,
 	    struct msg *m, struct plan *p, struct fail *f);
-/* This host's fully qualified name (cached); never NULL. */
-const char *plan_fqdn(void);
 void	 plan_free(struct plan *p);
 
 /* The outcome of a submission. */
@@ -642,7 +642,7 @@ struct check_opts {
  */
 int	 check_run(const struct conf *c, const struct check_opts *o);
 /* --check when the configuration itself cannot be used: print, return ex. */
-int	 check_config_failed(const char *err, int ex,
+int	 check_config_failed(const char *path, const char *err, int ex,
 	    const struct check_opts *o);
 /* --derive-password: the secret from stdin, the password to stdout. */
 int	 check_derive(const char *region);

@@ -458,7 +458,7 @@ conf_load(struct opts *o, struct conf *c, char *err, size_t errlen)
 		    " (%s)", path);
 		return EX_CONFIG;
 	}
-	if (c->helo == NULL && (c->helo = strdup(plan_fqdn())) == NULL) {
+	if (c->helo == NULL && (c->helo = strdup(addr_fqdn())) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		return EX_OSERR;
 	}
@@ -718,7 +718,8 @@ main(int argc, char *argv[])
 	}
 	if ((ex = conf_load(&o, &c, err, sizeof(err))) != EX_OK) {
 		if (o.mode == MODE_CHECK)
-			exit(check_config_failed(err, ex, &o.chk));
+			exit(check_config_failed(o.conf ? o.conf :
+			    _PATH_SES_CONF, err, ex, &o.chk));
 		fatal(ex, "%s", err);
 	}
 	log_init(c.log, o.verbose);

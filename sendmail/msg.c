@@ -130,11 +130,41 @@ spool_byte(struct spooler *sp, char ch, struct fail *f)
 	return spool_out(sp, ch, f);
 }
 
+/*
+ * Mid-line, octets other than CR, LF and NUL go out as they are: copy the
+ * run in bulk.  Returns its length (0: none), or (size_t)-1.
+ */
+static size_t
+spool_run(struct spooler *sp, const char *buf, size_t len, struct fail *f)
+{
+	size_t n, k, room;
+	unsigned char hi = 0, c;
+
+	for (n = 0; n < len; n++) {
+		c = (unsigned char)buf[n];
+		if (c == '\r' || c == '\n' || c == '\0')
+			break;
+		hi |= c;
+	}
+	if (hi & 0x80)
+		sp->m->has8bit = 1;
+	for (k = 0; k < n; k += room) {
+		if (sp->olen == sizeof(sp->out) && spool_flush(sp, f) == -1)
+			return (size_t)-1;
+		room = sizeof(sp->out) - sp->olen;
+		if (room > n - k)
+			room = n - k;
+		memcpy(sp->out + sp->olen, buf + k, room);
+		sp->olen += room;
+	}
+	return n;
+}
+
 /* The first octets decide whether a leading mbox "From " line goes. */
 static int
 spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 {
-	size_t i, j;
+	size_t i, j, n;
 
 	for (i = 0; i < len && !sp->ended; i++) {
 		if (!sp->started) {
@@ -156,6 +186,15 @@ spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 			if (buf[i] == '\n')
 				sp->skip_line = 0;
 			continue;
+		}
+		if (!sp->bol && !sp->dotline && sp->crs == 0) {
+			n = spool_run(sp, buf + i, len - i, f);
+			if (n == (size_t)-1)
+				return -1;
+			if (n > 0) {
+				i += n - 1;
+				continue;
+			}
 		}
 		if (spool_byte(sp, buf[i], f) == -1)
 			return -1;
@@ -395,6 +434,34 @@ wire_byte(struct wire *w, char ch)
 }
 
 /*
+ * Mid-line, the octets up to the line end or the fold go out as they
+ * are: copy them in bulk.  Returns how many (at least 1), or (size_t)-1.
+ */
+static size_t
+wire_run(struct wire *w, const char *p, size_t n)
+{
+	const char *nl;
+	size_t k, room;
+
+	if ((nl = memchr(p, '\n', n)) != NULL)
+		n = (size_t)(nl - p);
+	if (n > WIRE_LINE_MAX - w->col)
+		n = WIRE_LINE_MAX - w->col;
+	for (k = 0; k < n; k += room) {
+		if (w->blen == sizeof(w->buf) && wire_flush(w) == -1)
+			return (size_t)-1;
+		room = sizeof(w->buf) - w->blen;
+		if (room > n - k)
+			room = n - k;
+		memcpy(w->buf + w->blen, p + k, room);
+		w->blen += room;
+	}
+	w->col += n;
+	w->total += (long long)n;
+	return n;
+}
+
+/*
  * LF becomes CRLF; a line starting with "." gets another (RFC 5321
  * 4.5.2); a line longer than 998 octets is folded with CRLF SP, as
  * Postfix's smtp_line_length_limit does, so SES never sees one.
@@ -402,9 +469,16 @@ wire_byte(struct wire *w, char ch)
 int
 wire_put(struct wire *w, const char *p, size_t n)
 {
-	size_t i;
+	size_t i, run;
 
 	for (i = 0; i < n; i++) {
+		if (!w->bol && w->col < WIRE_LINE_MAX && p[i] != '\n') {
+			run = wire_run(w, p + i, n - i);
+			if (run == (size_t)-1)
+				return -1;
+			i += run - 1;
+			continue;
+		}
 		if (p[i] == '\n') {
 			if (wire_byte(w, '\r') == -1 || wire_byte(w, '\n') == -1)
 				return -1;

@@ -3,9 +3,6 @@
  * must look like for SES (SPEC sections 4 and 5).  Built once per
  * message, before any connection; the default mode and -bs share it.
  */
-#include <sys/socket.h>
-
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +11,6 @@
 #include <unistd.h>
 
 #include "extern.h"
-
-const char *
-plan_fqdn(void)
-{
-	static char fqdn[256];
-	struct addrinfo hints, *res;
-
-	if (fqdn[0] != '\0')
-		return fqdn;
-	if (gethostname(fqdn, sizeof(fqdn)) == -1 || fqdn[0] == '\0')
-		(void)strlcpy(fqdn, "localhost", sizeof(fqdn));
-	fqdn[sizeof(fqdn) - 1] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	if (strchr(fqdn, '.') == NULL &&
-	    getaddrinfo(fqdn, NULL, &hints, &res) == 0) {
-		if (res->ai_canonname != NULL &&
-		    strchr(res->ai_canonname, '.') != NULL)
-			(void)strlcpy(fqdn, res->ai_canonname, sizeof(fqdn));
-		freeaddrinfo(res);
-	}
-	return fqdn;
-}
 
 /*
  * A display name ready for a header: as written when it is already a
@@ -175,7 +149,7 @@ plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
 		(void)strlcpy(p->sender, l.v[0].addr, sizeof(p->sender));
 	else
 		(void)snprintf(p->sender, sizeof(p->sender), "%s@%s",
-		    o->caller, plan_fqdn());
+		    o->caller, addr_fqdn());
 	addr_free(&l);
 	if (p->sender[0] != '\0' && !plan_needs_from(c, p->sender))
 		return 0;
@@ -357,7 +331,7 @@ plan_add_headers(const struct conf *c, struct msg *m, struct plan *p)
 		dom = addr_domain(p->sender);
 		if (hdr_add(&m->hdrs, "Message-ID: <%lld.%08x%08x@%s>",
 		    (long long)now, arc4random(), arc4random(),
-		    dom ? dom : plan_fqdn()) == -1)
+		    dom ? dom : addr_fqdn()) == -1)
 			return -1;
 	}
 	if (c->configuration_set != NULL &&

@@ -359,9 +359,9 @@ srv_command(struct server *sv, char *line)
 		srv_reset(sv);
 		sv->state = SRV_STATE_READY;
 		if (strcasecmp(line, "HELO") == 0)
-			srv_reply(sv, "250 %s", plan_fqdn());
+			srv_reply(sv, "250 %s", addr_fqdn());
 		else {
-			srv_reply(sv, "250-%s", plan_fqdn());
+			srv_reply(sv, "250-%s", addr_fqdn());
 			srv_reply(sv, "250-8BITMIME");
 			srv_reply(sv, "250-SIZE %lld", sv->c->max_message_size);
 			srv_reply(sv, "250 HELP");
@@ -420,7 +420,7 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 	sv->po = *po;
 	sv->verbose = verbose;
 	srv_reply(sv, "220 %s ESMTP ses-sendmail: mail goes to Amazon SES",
-	    plan_fqdn());
+	    addr_fqdn());
 	while ((rv = srv_line(sv, &line, &len, &partial)) == 1) {
 		if (partial || len > SRV_CMD_MAX) {
 			/* Drop the rest of an overlong line, then say so. */

@@ -125,13 +125,13 @@ smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
 	line[n++] = '\n';
 	if (conn_write(&s->c, line, (size_t)n, f) == -1 ||
 	    conn_flush(&s->c, f) == -1) {
-		explicit_bzero(line, sizeof(line));
+		explicit_bzero(line, (size_t)n);
 		f->stage = smtp_stage(s);
 		return -1;
 	}
-	/* The line may have held a credential. */
-	explicit_bzero(line, sizeof(line));
-	explicit_bzero(s->c.wbuf, sizeof(s->c.wbuf));
+	/* The line may have held a credential: wipe both copies of it. */
+	explicit_bzero(line, (size_t)n);
+	explicit_bzero(s->c.wbuf, (size_t)n);
 	return 0;
 }
 
