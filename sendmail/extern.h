@@ -504,10 +504,11 @@ enum {
 /*
  * A client session on fd (non-blocking) for host: TLS 1.2 or newer, SNI
  * (not for an address literal), certificate verified against ca_file or
- * the system store and against host.  NULL with err set on failure.
+ * the system store and against host, the handshake bounded by timeout
+ * seconds.  NULL with err set on failure.
  */
 struct tls *tls_client(int fd, const char *host, const char *ca_file,
-	    char *err, size_t errlen);
+	    int timeout, char *err, size_t errlen);
 /* One handshake step: TLS_OK, TLS_WANT_*, or TLS_ERR. */
 int	 tls_handshake(struct tls *);
 /* Did the last error come from certificate verification? */

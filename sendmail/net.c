@@ -238,7 +238,7 @@ conn_start_tls(struct conn *c, const char *ca_file, struct fail *f)
 	long long deadline;
 	int rv;
 
-	if ((c->tls = tls_client(c->fd, c->host, ca_file, err,
+	if ((c->tls = tls_client(c->fd, c->host, ca_file, c->timeout, err,
 	    sizeof(err))) == NULL) {
 		fail_set(f, FAIL_CONFIG, SMTP_STAGE_TLS, "%s", err);
 		return -1;

@@ -64,8 +64,8 @@ tls_system_trust(gnutls_certificate_credentials_t cred)
 }
 
 struct tls *
-tls_client(int fd, const char *host, const char *ca_file, char *err,
-    size_t errlen)
+tls_client(int fd, const char *host, const char *ca_file, int timeout,
+    char *err, size_t errlen)
 {
 	struct tls *t;
 	const char *what;
@@ -113,6 +113,8 @@ tls_client(int fd, const char *host, const char *ca_file, char *err,
 	    GNUTLS_NAME_DNS, host, strlen(host))) < 0)
 		goto fail;
 	gnutls_session_set_verify_cert(t->s, host, 0);
+	/* GnuTLS's own bound on the whole handshake, besides each poll's. */
+	gnutls_handshake_set_timeout(t->s, (unsigned int)timeout * 1000);
 	gnutls_transport_set_int(t->s, fd);
 	return t;
 fail:

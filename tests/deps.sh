@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
 python3 openssl ca-certificates mandoc clang libclang-rt-14-dev
-swaks php-cli mutt s-nail git git-email libmailtools-perl"
+swaks php-cli mutt s-nail git git-email libmailtools-perl time strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
