@@ -864,13 +864,7 @@ addr_parse(const char *s, size_t len, struct addrlist *out,
 	if (parse_list(&p) == 0)
 		return 0;
 	/* All or nothing: the caller's list is as it was. */
-	while (out->n > n0) {
-		out->n--;
-		free(out->v[out->n].addr);
-		free(out->v[out->n].name);
-	}
-	if (out->n == 0)
-		addr_free(out);
+	addr_truncate(out, n0);
 	return -1;
 }
 
@@ -1041,6 +1035,18 @@ addr_add_unique(struct addrlist *l, const char *addr, const char *name)
 		return -1;
 	}
 	return list_push(l, a, n) == -1 ? -1 : 1;
+}
+
+void
+addr_truncate(struct addrlist *l, size_t n)
+{
+	while (l->n > n) {
+		l->n--;
+		free(l->v[l->n].addr);
+		free(l->v[l->n].name);
+	}
+	if (l->n == 0)
+		addr_free(l);
 }
 
 void

@@ -225,6 +225,8 @@ const char *addr_domain(const char *addr);
  */
 int	 addr_add_unique(struct addrlist *, const char *addr,
 	    const char *name);
+/* Drop the addresses after the first n (all: addr_free()). */
+void	 addr_truncate(struct addrlist *l, size_t n);
 void	 addr_free(struct addrlist *);
 
 /* ------------------------------------------------------------------ */

@@ -343,13 +343,7 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 	return 0;
 fail:
 	/* All or nothing, as addr_parse_list() does. */
-	while (out->n > n0) {
-		out->n--;
-		free(out->v[out->n].addr);
-		free(out->v[out->n].name);
-	}
-	if (out->n == 0)
-		addr_free(out);
+	addr_truncate(out, n0);
 	return -1;
 }
 

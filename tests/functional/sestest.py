@@ -376,6 +376,16 @@ class Result:
                                                 self.err[-500:])
 
 
+def closed_port():
+    """A loopback port where nothing listens (bound, then let go)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def binary():
     return os.environ.get("SES_SENDMAIL") or str(
         BUILDDIR / "sendmail" / "ses-sendmail")

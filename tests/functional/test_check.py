@@ -11,19 +11,13 @@ import socket
 import subprocess
 import time
 
-from sestest import PASSWORD, Sim, Tap, binary, run, write_conf
+from sestest import PASSWORD, Sim, Tap, binary, closed_port, run, write_conf
 
 IAM_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 STEPS = ["configuration", "DNS", "ports", "TLS", "SMTP", "AUTH",
          "large packets"]
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def silent_listener(port=0):

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import PASSWORD, SECRET, Sim, Tap, run, write_conf  # noqa: E402
+from sestest import (PASSWORD, SECRET, Sim, Tap,  # noqa: E402
+                     closed_port, run, write_conf)
 
 SENDER = "sender@example.com"
 RCPT = "rcpt@example.net"
@@ -40,13 +41,6 @@ def F(stage, action, **kw):
     return kw
 
 
-def closed_port():
-    """A loopback port where nothing listens."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def client_lines(sim):

@@ -5,9 +5,8 @@ number of messages stored, an upper bound on the elapsed time, and the
 stderr line.  Then transactions of at most 50 recipients under faults."""
 
 import re
-import socket
 
-from sestest import Sim, Tap, run, write_conf
+from sestest import Sim, Tap, closed_port, run, write_conf
 
 # Fast retries: four attempts, 0.1 s apart (jittered), short timeouts.
 FAST = dict(retry_delays="0.1 0.1 0.1", retry_deadline=30, timeout=2)
@@ -148,12 +147,6 @@ def rows():
     return out
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def check_row(t, sim, row):
