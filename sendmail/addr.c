@@ -136,33 +136,6 @@ lex_ctl(struct lex *lx)
 	    lx->what);
 }
 
-/* A quoted-string (3.2.4): backslash escapes any octet but a control. */
-static int
-lex_quoted(struct lex *lx, struct tok *t)
-{
-	size_t i;
-	unsigned char c;
-
-	for (i = lx->pos + 1; i < lx->len; i++) {
-		c = lx->s[i];
-		if (c == '\\') {
-			if (++i == lx->len)
-				break;
-			c = lx->s[i];
-			if (is_ctl(c) && c != '\t')
-				return lex_ctl(lx);
-		} else if (c == '"') {
-			t->type = TOK_QSTR;
-			t->len = i + 1 - lx->pos;
-			lx->pos = i + 1;
-			return 0;
-		} else if (is_ctl(c) && !is_wsp(c))
-			return lex_ctl(lx);
-	}
-	return fail_text(lx->err, lx->errlen, "unbalanced quote in %s",
-	    lx->what);
-}
-
 /* A comment (3.2.2): nests, counted rather than recursed, and capped. */
 static int
 lex_comment(struct lex *lx, struct tok *t)
@@ -197,9 +170,13 @@ lex_comment(struct lex *lx, struct tok *t)
 	return fail_text(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
 }
 
-/* A domain-literal (3.4.1), with obsolete quoted-pairs. */
+/*
+ * A quoted-string (3.2.4), closed by '"', or a domain-literal (3.4.1),
+ * closed by ']' and holding no '[': a backslash escapes any octet but a
+ * control (the obsolete quoted-pairs of literals too).
+ */
 static int
-lex_literal(struct lex *lx, struct tok *t)
+lex_delimited(struct lex *lx, struct tok *t, char close, enum tok_type type)
 {
 	size_t i;
 	unsigned char c;
@@ -212,18 +189,19 @@ lex_literal(struct lex *lx, struct tok *t)
 			c = lx->s[i];
 			if (is_ctl(c) && c != '\t')
 				return lex_ctl(lx);
-		} else if (c == ']') {
-			t->type = TOK_DLIT;
+		} else if (c == (unsigned char)close) {
+			t->type = type;
 			t->len = i + 1 - lx->pos;
 			lx->pos = i + 1;
 			return 0;
-		} else if (c == '[')
+		} else if (close == ']' && c == '[')
 			return fail_text(lx->err, lx->errlen,
 			    "'[' inside a domain literal in %s", lx->what);
 		else if (is_ctl(c) && !is_wsp(c))
 			return lex_ctl(lx);
 	}
-	return fail_text(lx->err, lx->errlen, "unbalanced '[' in %s", lx->what);
+	return fail_text(lx->err, lx->errlen, "unbalanced %s in %s",
+	    close == '"' ? "quote" : "'['", lx->what);
 }
 
 /* The next token, comments included.  0, or -1 with the error set. */
@@ -244,11 +222,11 @@ lex_next(struct lex *lx, struct tok *t)
 	c = lx->s[lx->pos];
 	switch (c) {
 	case '"':
-		return lex_quoted(lx, t);
+		return lex_delimited(lx, t, '"', TOK_QSTR);
 	case '(':
 		return lex_comment(lx, t);
 	case '[':
-		return lex_literal(lx, t);
+		return lex_delimited(lx, t, ']', TOK_DLIT);
 	case '<': case '>': case ':': case ';': case ',': case '@':
 		t->type = TOK_SPECIAL;
 		t->len = 1;
