@@ -162,8 +162,8 @@ check_credentials(struct check *ck, struct check_step *st)
 
 	if (!ck->o->derived && pw != NULL && strlen(pw) == 40 &&
 	    check_is_b64(pw)) {
-		check_line(st, 0, "password: 40 characters, the shape of an IAM "
-		    "secret access key");
+		check_line(st, 0, "password: 40 characters, the shape of an "
+		    "IAM secret access key");
 		check_line(st, 1, "this is the AWS secret key, not an SMTP "
 		    "password: set aws_secret_access_key instead, or derive "
 		    "one with --derive-password --region %s",
@@ -190,8 +190,8 @@ check_credentials(struct check *ck, struct check_step *st)
 	} else if (strlen(u) != 20 || strncmp(u, "AKIA", 4) != 0) {
 		check_line(st, 0, "username: not an access key id (AKIA and 16 "
 		    "more)");
-		check_line(st, 1, "the SES SMTP user name is the IAM access key "
-		    "id shown with the SMTP credentials");
+		check_line(st, 1, "the SES SMTP user name is the IAM access "
+		    "key id shown with the SMTP credentials");
 		if (st->res == CHECK_OK)
 			st->res = CHECK_WARN;
 	}
@@ -316,8 +316,8 @@ check_ports(struct check *ck)
 	check_line(st, 0, "the configured port %d is %s", ck->c->port,
 	    states[r[mine]]);
 	if (open_other != -1) {
-		check_line(st, 1, "port %d answers: in %s set", o->ports[open_other],
-		    ck->c->path);
+		check_line(st, 1, "port %d answers: in %s set",
+		    o->ports[open_other], ck->c->path);
 		check_line(st, 1, "    port %d", o->ports[open_other]);
 		check_line(st, 1, "    tls %s",
 		    check_tls_for(ck, o->ports[open_other]));

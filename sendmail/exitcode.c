@@ -61,7 +61,8 @@ static const struct rule rules[] = {
 	{ FAIL_TLS_VERIFY, ANY_STAGE, 0, 0, NULL, 0, 0, EX_UNAVAILABLE,
 	    ADV_TLS },
 	{ FAIL_NOTLS, ANY_STAGE, 0, 0, NULL, 0, 0, EX_UNAVAILABLE,
-	    "use port 465 (tls wrapper) or 587 (starttls) of the SES endpoint" },
+	    "use port 465 (tls wrapper) or 587 (starttls) of the SES "
+	    "endpoint" },
 	{ FAIL_NOAUTH, ANY_STAGE, 0, 0, NULL, 0, 0, EX_UNAVAILABLE,
 	    "check that host is the SES SMTP endpoint" },
 	{ FAIL_PROTOCOL, ANY_STAGE, 0, 0, NULL, 0, 0, EX_PROTOCOL,

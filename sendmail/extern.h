@@ -113,7 +113,8 @@ struct conf {
 	char		*aws_secret;	/* secret: wiped by creds_wipe() */
 	char		*ca_file;
 	char		*from;
-	char	       **verified;	/* verified_domains: domains, addresses */
+	/* verified_domains: domains, addresses */
+	char	       **verified;
 	size_t		 nverified;
 	char		*admin_address;
 	char		*helo;
@@ -374,7 +375,8 @@ struct plan {
 	int		 body8;		/* BODY=8BITMIME wanted */
 	long long	 size;		/* wire size */
 	struct msg	*msg;
-	int		*done;		/* per recipient: 1 accepted, -1 refused */
+	/* per recipient: 1 accepted, -1 refused */
+	int		*done;
 };
 
 /* What the command line (or -bs) asks of the plan. */
@@ -409,7 +411,7 @@ struct result {
 					 * -bs */
 	int		 attempts;
 	double		 delay;		/* seconds since start */
-	char		 relay[352];	/* HOST[IP]:PORT of the last connection */
+	char		 relay[352];	/* HOST[IP]:PORT last connected to */
 	char		 id[128];	/* SES message id of the last accept */
 	int		 ntx_ok;	/* transactions accepted */
 	int		 possible_dup;	/* a retry after a loss past the dot */
@@ -632,7 +634,8 @@ struct check_opts {
 	int		 utf8;		/* stdout is a UTF-8 terminal */
 	int		 colour;	/* stdout is a terminal */
 	int		 verbose;
-	int		 derived;	/* password from aws_secret_access_key */
+	/* password from aws_secret_access_key */
+	int		 derived;
 	char		 perms[96];	/* "root:sesmail 0640" of the file */
 };
 

@@ -169,12 +169,12 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 			f->value = (const char *)memchr(b + pos, ':', n) + 1;
 			f->rawlen = n;
 		} else if (n == 1) {
-			return fail_text(err, errlen, "header line %zu is empty: "
-			    "the header block ends before it", lineno);
+			return fail_text(err, errlen, "header line %zu is "
+			    "empty: the header block ends before it", lineno);
 		} else {
 			log_excerpt(s, sizeof(s), b + pos, n - 1);
-			return fail_text(err, errlen, "header line %zu is not a "
-			    "field: '%s'", lineno, s);
+			return fail_text(err, errlen, "header line %zu is not "
+			    "a field: '%s'", lineno, s);
 		}
 		if (f->rawlen > HDR_FIELD_MAX) {
 			log_excerpt(s, sizeof(s), f->name, f->namelen);

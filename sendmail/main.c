@@ -354,7 +354,8 @@ drop_privileges(void)
 	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) ==
 	    -1 || rg != gid || eg != gid || sg != gid || ru != uid ||
 	    eu != uid || su != uid)
-		fatal(EX_OSERR, "privileges were not dropped: refusing to go on");
+		fatal(EX_OSERR, "privileges were not dropped: refusing to "
+		    "go on");
 }
 
 static const char *
@@ -406,9 +407,14 @@ conf_open(const char *path, int as_caller, struct stat *st, int *ex,
 			    "configuration %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		(void)snprintf(err, errlen, "%s: %s", path, S_ISREG(st->st_mode) ?
-		    strerror(errno) : "not a regular file: refused");
+	if (fstat(fd, st) == -1) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		(void)snprintf(err, errlen, "%s: not a regular file: refused",
+		    path);
 		(void)close(fd);
 		return -1;
 	}

@@ -103,7 +103,7 @@ spool_byte(struct spooler *sp, char ch, struct fail *f)
 	if (ch == '\n') {
 		sp->crs = 0;
 		if (sp->dotline) {
-			/* The lone dot is not content: the line before ended. */
+			/* A lone dot is not content: the line before ended. */
 			sp->dotline = 0;
 			sp->bol = 1;
 			sp->ended = 1;
@@ -480,7 +480,8 @@ wire_put(struct wire *w, const char *p, size_t n)
 			continue;
 		}
 		if (p[i] == '\n') {
-			if (wire_byte(w, '\r') == -1 || wire_byte(w, '\n') == -1)
+			if (wire_byte(w, '\r') == -1 ||
+			    wire_byte(w, '\n') == -1)
 				return -1;
 			w->bol = 1;
 			w->col = 0;

@@ -82,7 +82,8 @@ net_connect_one(const struct addrinfo *ai, int timeout)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS)
 			goto fail;
-		switch (net_wait(fd, POLLOUT, net_now_ms() + timeout * 1000LL)) {
+		switch (net_wait(fd, POLLOUT,
+		    net_now_ms() + timeout * 1000LL)) {
 		case 0:
 			errno = ETIMEDOUT;
 			goto fail;
@@ -310,9 +311,9 @@ conn_fill(struct conn *c, long long deadline, struct fail *f)
 		}
 		if (c->tls == NULL && (errno == EAGAIN || errno == EINTR))
 			continue;
-		fail_set(f, FAIL_NET, SMTP_STAGE_NONE, "reading from %s[%s]: %s",
-		    c->host, c->addr, c->tls ? tls_error(c->tls) :
-		    strerror(errno));
+		fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
+		    "reading from %s[%s]: %s", c->host, c->addr,
+		    c->tls ? tls_error(c->tls) : strerror(errno));
 		return -1;
 	}
 }

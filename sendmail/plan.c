@@ -216,7 +216,8 @@ plan_recipients(const struct conf *c, const struct plan_opts *o,
 		goto out;
 	}
 	for (i = 0; i < l.n; i++)
-		if (plan_add_rcpt(c, p, &l.v[i], locals, sizeof(locals)) == -1) {
+		if (plan_add_rcpt(c, p, &l.v[i], locals,
+		    sizeof(locals)) == -1) {
 			plan_oom(f);
 			goto out;
 		}
@@ -227,8 +228,8 @@ plan_recipients(const struct conf *c, const struct plan_opts *o,
 	}
 	if (p->rcpts.n == 0) {
 		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
-		    "no recipients: give them as arguments, or use -t with To:, "
-		    "Cc: or Bcc: in the message");
+		    "no recipients: give them as arguments, or use -t with "
+		    "To:, Cc: or Bcc: in the message");
 		goto out;
 	}
 	rv = 0;

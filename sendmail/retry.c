@@ -185,8 +185,8 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		}
 		if (f.after_data) {
 			r->possible_dup = 1;
-			log_warn("connection to %s lost after the final dot: SES "
-			    "may have accepted the message; %s", r->relay,
+			log_warn("connection to %s lost after the final dot: "
+			    "SES may have accepted the message; %s", r->relay,
 			    c->retry_after_data ? "sending it again may "
 			    "duplicate it" : "not sent again "
 			    "(retry_after_data no)");

@@ -170,7 +170,8 @@ srv_mail(struct server *sv, char *arg)
 			size = strtonum(tok + 5, 0, LLONG_MAX, &errstr);
 			if (errstr == NULL && size > sv->c->max_message_size) {
 				srv_reply(sv, "552 5.3.4 Message too big: at "
-				    "most %lld octets", sv->c->max_message_size);
+				    "most %lld octets",
+				    sv->c->max_message_size);
 				return;
 			}
 		}
