@@ -262,11 +262,18 @@ plan_from_header(const struct conf *c, const struct plan_opts *o,
 		    "message refused: bad From: header: %s", err);
 		goto out;
 	}
+	local = addr_is_local(l.v[0].addr);
+	/* SPEC 5: a local From: can never be an SES identity. */
+	if (local && c->from == NULL) {
+		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE,
+		    "From: <%s> cannot be an SES identity (no domain, or a "
+		    "local one): set from in %s", l.v[0].addr, c->path);
+		goto out;
+	}
 	if (!plan_needs_from(c, l.v[0].addr) || c->from == NULL) {
 		rv = 0;
 		goto out;
 	}
-	local = addr_is_local(l.v[0].addr);
 	log_info("From: <%s> replaced by from <%s>%s", l.v[0].addr, c->from,
 	    local ? "" : " (outside verified_domains)");
 	if (plan_set_mailbox(&m->hdrs, fld, "From", l.v[0].name, c->from) ==

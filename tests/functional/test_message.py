@@ -470,6 +470,10 @@ for sender in ("root", "root@localhost", "www-data@" + socket.gethostname()):
            conf=CONF_NOFROM)
 refuse("no -f, no from, From: root: 78, set from", [RCPT],
        b"From: root\n\nbody\n", 78, r"<root>.*set from", conf=CONF_NOFROM)
+refuse("-f outside, no from, From: root@localhost: 78, set from",
+       ["-f", "bob@other.example", RCPT],
+       b"From: Cron Daemon <root@localhost>\n\nbody\n", 78,
+       r"From: <root@localhost>.*set from", conf=CONF_NOFROM)
 refuse("no -f, no from, no From:: the caller here: 78, set from", [RCPT],
        b"Subject: s\n\nbody\n", 78, r"set from", conf=CONF_NOFROM)
 
