@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -374,6 +375,25 @@ class Result:
     def __repr__(self):
         return "rc=%r elapsed=%.2fs err=%r" % (self.rc, self.elapsed,
                                                 self.err[-500:])
+
+
+# The fields plan.c generates, in the forms it writes them.
+DATE_RE = re.compile(rb"^Date: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} "
+                     rb"\d{2}:\d{2}:\d{2} [+-]\d{4}\r$", re.M)
+MSGID_RE = re.compile(rb"^Message-ID: <\d+\.[0-9a-f]{16}@([^<>\s]+)>\r$",
+                      re.M)
+
+
+def norm(raw):
+    """raw wire bytes with the generated Date: and Message-ID: values
+    replaced by "Date: DATE" and "Message-ID: <ID@domain>"."""
+    raw = DATE_RE.sub(b"Date: DATE\r", raw)
+    return MSGID_RE.sub(rb"Message-ID: <ID@\1>\r", raw)
+
+
+def wire(*lines):
+    """The expected wire form: each line with its CRLF."""
+    return b"".join(line + b"\r\n" for line in lines)
 
 
 def closed_port():

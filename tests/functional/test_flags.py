@@ -15,29 +15,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import PASSWORD, USER, Sim, Tap, run, write_conf  # noqa: E402
+from sestest import (PASSWORD, USER, Sim, Tap, norm,  # noqa: E402
+                     run, wire, write_conf)
 
 SENDER = "sender@example.com"           # `from` in write_conf's default
 RCPT = "rcpt@example.net"
 PLAIN_BLOB = base64.b64encode(b"\0%s\0%s" % (USER.encode(),
                                              PASSWORD.encode())).decode()
 
-# The generated fields, in the forms plan.c writes them.
-DATE_RE = re.compile(rb"^Date: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} "
-                     rb"\d{2}:\d{2}:\d{2} [+-]\d{4}\r$", re.M)
-MSGID_RE = re.compile(rb"^Message-ID: <\d+\.[0-9a-f]{16}@([^<>\s]+)>\r$",
-                      re.M)
-
-
-def norm(raw):
-    """raw with the generated Date: and Message-ID: values replaced."""
-    raw = DATE_RE.sub(b"Date: DATE\r", raw)
-    return MSGID_RE.sub(rb"Message-ID: <ID@\1>\r", raw)
-
-
-def wire(*lines):
-    """The expected wire form: each line with its CRLF."""
-    return b"".join(line + b"\r\n" for line in lines)
 
 
 MSG = b"From: Alice <alice@example.com>\nSubject: flags\n\nbody\n"
