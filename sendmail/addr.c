@@ -909,11 +909,12 @@ addr_has_ctl(const char *s, size_t len)
 	return 0;
 }
 
-/* This host's names, looked up once: gethostname() and its FQDN. */
+/* This host's names, looked up once: its short name and its FQDN. */
 static void
 host_names(void)
 {
 	struct addrinfo hints, *res;
+	char *dot;
 
 	if (host_done)
 		return;
@@ -923,9 +924,13 @@ host_names(void)
 		return;
 	}
 	host_name[sizeof(host_name) - 1] = '\0';
-	/* Already qualified: no lookup (it may be a slow DNS query). */
-	if (strchr(host_name, '.') != NULL) {
+	/*
+	 * Already qualified: no lookup (it may be a slow DNS query), and the
+	 * short name is the first label, local too.
+	 */
+	if ((dot = strchr(host_name, '.')) != NULL) {
 		(void)strlcpy(host_fqdn, host_name, sizeof(host_fqdn));
+		*dot = '\0';
 		return;
 	}
 	memset(&hints, 0, sizeof(hints));

@@ -275,34 +275,137 @@ check_tls_for(const struct check *ck, int port)
 	    "wrapper";
 }
 
+static const char *const probe_states[] = { "open", "refused", "silent",
+    "error" };
+
+/*
+ * The state of a port over some addresses (family 0: all): open when any
+ * answers, as a send moves on to the next address; else silent before
+ * refused before error.  -1 when no address is of the family.
+ */
+static int
+check_port_state(const struct net_probe *pr, int n, int family)
+{
+	static const int rank[] = { 0, 2, 1, 3 };
+	int i, best = -1;
+
+	for (i = 0; i < n; i++)
+		if ((family == 0 || pr[i].family == family) &&
+		    (best == -1 || rank[pr[i].state] < rank[best]))
+			best = pr[i].state;
+	return best;
+}
+
+/* "465 open (2 ms)", with the addresses that answered when not all did. */
+static void
+check_port_item(char *buf, size_t len, int port, const struct net_probe *pr,
+    int n, int state)
+{
+	char via[CHECK_LINE] = "";
+	long long ms = -1;
+	int i, mixed = 0;
+
+	for (i = 0; i < n; i++) {
+		mixed |= pr[i].state != state;
+		if (pr[i].state == state && (ms == -1 || (state ==
+		    NET_PROBE_OPEN ? pr[i].ms < ms : pr[i].ms > ms)))
+			ms = pr[i].ms;
+		if (pr[i].state == NET_PROBE_OPEN) {
+			(void)strlcat(via, via[0] ? ", " : " via ",
+			    sizeof(via));
+			(void)strlcat(via, pr[i].addr, sizeof(via));
+		}
+	}
+	(void)snprintf(buf, len, "%d %s%s (%lld ms)", port,
+	    probe_states[state], mixed && state == NET_PROBE_OPEN ? via : "",
+	    ms < 0 ? 0 : ms);
+}
+
+/*
+ * A family that fails where the other answers: a warning, never a
+ * firewall diagnosis (hosts with broken IPv6 are common, and a send goes
+ * on to the next address).  bad[f][state] lists the ports.
+ */
+static int
+check_family_notes(struct check_step *st,
+    char bad[2][4][CHECK_LINE])
+{
+	static const char *const fam[] = { "IPv4", "IPv6" };
+	int f, s, warned = 0;
+
+	for (f = 0; f < 2; f++)
+		for (s = NET_PROBE_REFUSED; s <= NET_PROBE_ERROR; s++) {
+			if (bad[f][s][0] == '\0')
+				continue;
+			warned = 1;
+			check_line(st, 0, "%s %s, %s works (port %s)", fam[f],
+			    probe_states[s], fam[!f], bad[f][s]);
+			check_line(st, 1, "a send tries the next address, so "
+			    "mail flows%s; fix %s routing or the firewall on "
+			    "this host", s == NET_PROBE_SILENT ?
+			    ", but each attempt first waits out the timeout" :
+			    "", fam[f]);
+		}
+	return warned;
+}
+
+/* Note the families of a port that fail while the port is open. */
+static void
+check_family_mark(char bad[2][4][CHECK_LINE], int port,
+    const struct net_probe *pr, int n)
+{
+	static const int family[] = { AF_INET, AF_INET6 };
+	char num[16];
+	int f, s;
+
+	for (f = 0; f < 2; f++) {
+		s = check_port_state(pr, n, family[f]);
+		if (s == -1 || s == NET_PROBE_OPEN)
+			continue;
+		(void)snprintf(num, sizeof(num), "%s%d", bad[f][s][0] ? ", " :
+		    "", port);
+		(void)strlcat(bad[f][s], num, CHECK_LINE);
+	}
+}
+
 static void
 check_ports(struct check *ck)
 {
-	static const char *const states[] = { "open", "refused", "silent",
-	    "error" };
 	struct check_step *st = check_begin(ck, "ports");
 	const struct check_opts *o = ck->o;
-	char addr[64], list[CHECK_LINE] = "", item[64];
-	long long ms;
-	int r[CHECK_MAX_PORTS], i, err, open_other = -1, mine = -1;
-	int any_open = 0;
+	struct net_probe pr[NET_PROBE_MAX];
+	char addrs[CHECK_LINE] = "", list[CHECK_LINE] = "", item[CHECK_LINE];
+	char bad[2][4][CHECK_LINE];
+	int r[CHECK_MAX_PORTS], i, j, n, open_other = -1, mine = -1;
+	int any_open = 0, warned;
 	int tmo = ck->c->timeout < 5 ? ck->c->timeout : 5;
 
+	memset(bad, 0, sizeof(bad));
 	for (i = 0; i < o->nports; i++) {
-		r[i] = net_probe(ck->c->host, o->ports[i], tmo, addr,
-		    sizeof(addr), &ms, &err);
-		if (r[i] < 0)
-			r[i] = NET_PROBE_ERROR;
-		(void)snprintf(item, sizeof(item), "%s%d %s (%lld ms)",
-		    i ? ", " : "", o->ports[i], states[r[i]], ms);
+		n = net_probe(ck->c->host, o->ports[i], tmo, pr, NET_PROBE_MAX);
+		r[i] = n > 0 ? check_port_state(pr, n, 0) : NET_PROBE_ERROR;
+		if (n > 0)
+			check_port_item(item, sizeof(item), o->ports[i], pr, n,
+			    r[i]);
+		else
+			(void)snprintf(item, sizeof(item), "%d error",
+			    o->ports[i]);
+		(void)strlcat(list, i ? ", " : "", sizeof(list));
 		(void)strlcat(list, item, sizeof(list));
+		for (j = 0; i == 0 && j < n; j++) {
+			(void)strlcat(addrs, j ? ", " : "", sizeof(addrs));
+			(void)strlcat(addrs, pr[j].addr, sizeof(addrs));
+		}
+		if (r[i] == NET_PROBE_OPEN)
+			check_family_mark(bad, o->ports[i], pr, n);
 		any_open |= r[i] == NET_PROBE_OPEN && o->ports[i] != 25;
 		if (o->ports[i] == ck->c->port)
 			mine = i;
 		else if (r[i] == NET_PROBE_OPEN && open_other == -1)
 			open_other = i;
 	}
-	check_line(st, 0, "%s [%s]: %s", ck->c->host, addr, list);
+	check_line(st, 0, "%s [%s]: %s", ck->c->host, addrs, list);
+	warned = check_family_notes(st, bad);
 	for (i = 0; i < o->nports; i++)
 		if (o->ports[i] == 25 && r[i] == NET_PROBE_SILENT &&
 		    any_open)
@@ -310,11 +413,11 @@ check_ports(struct check *ck)
 			    "answer: EC2 and Lambda throttle port 25; use 465 "
 			    "or 587 (or ask AWS to lift the limit)");
 	if (mine == -1 || r[mine] == NET_PROBE_OPEN) {
-		check_end(ck, st, CHECK_OK, EX_OK);
+		check_end(ck, st, warned ? CHECK_WARN : CHECK_OK, EX_OK);
 		return;
 	}
 	check_line(st, 0, "the configured port %d is %s", ck->c->port,
-	    states[r[mine]]);
+	    probe_states[r[mine]]);
 	if (open_other != -1) {
 		check_line(st, 1, "port %d answers: in %s set",
 		    o->ports[open_other], ck->c->path);
@@ -438,7 +541,7 @@ static void
 check_send(struct check *ck)
 {
 	struct check_step *st = check_begin(ck, "test message");
-	char *rcpts[1], body[512];
+	char *rcpts[1], body[1024];	/* an address of 254 + a host name */
 	struct plan_opts po;
 	struct result r;
 	struct plan p;
@@ -455,8 +558,12 @@ check_send(struct check *ck)
 	n = snprintf(body, sizeof(body), "Subject: ses-sendmail --check test "
 	    "message\nTo: %s\n\nThis message was sent by ses-sendmail --check "
 	    "--send-test from %s.\n", ck->o->send_to, addr_fqdn());
-	if (msg_spool_buf(body, (size_t)n, ck->c->max_message_size, &m,
-	    &r.fail) == -1) {
+	/* A longer --send-to would be cut: never send half an address. */
+	if (n < 0 || (size_t)n >= sizeof(body))
+		fail_set(&r.fail, FAIL_USAGE, SMTP_STAGE_NONE, "--send-test: "
+		    "the address is too long for the test message");
+	if (r.fail.kind != FAIL_NONE || msg_spool_buf(body, (size_t)n,
+	    ck->c->max_message_size, &m, &r.fail) == -1) {
 		check_fail(ck, st, &r.fail, NULL);
 		return;
 	}

@@ -456,17 +456,25 @@ int	 conn_open(struct conn *c, const char *host, int port, int timeout,
 int	 conn_next(struct conn *c, struct fail *f);
 int	 conn_has_next(const struct conn *c);
 /*
- * --check: a TCP connect to the first address of host at port, within
- * timeout.  Returns NET_PROBE_OPEN, _REFUSED, _SILENT (timed out) or
- * _ERROR (errno in *err), with the address in addr and the time taken in
- * *ms.  -1 when the name does not resolve.
+ * --check: TCP connects to every address of host at port (at most max,
+ * side by side), within timeout.  Fills pr[] with each address, its
+ * family, its state (NET_PROBE_OPEN, _REFUSED, _SILENT: timed out,
+ * _ERROR) and the time it took.  Returns how many, or -1 when the name
+ * does not resolve.
  */
 #define NET_PROBE_OPEN		0
 #define NET_PROBE_REFUSED	1
 #define NET_PROBE_SILENT	2
 #define NET_PROBE_ERROR		3
-int	 net_probe(const char *host, int port, int timeout, char *addr,
-	    size_t addrlen, long long *ms, int *err);
+#define NET_PROBE_MAX		16
+struct net_probe {
+	char		 addr[64];
+	int		 family;
+	int		 state;
+	long long	 ms;
+};
+int	 net_probe(const char *host, int port, int timeout,
+	    struct net_probe *pr, int max);
 /* Does the server at host:port greet in plain text (STARTTLS port)? */
 int	 net_speaks_first(const char *host, int port, int timeout);
 /* Wait until all written data has left the send queue; -1: MTU stall. */

@@ -34,13 +34,12 @@ net_now_ms(void)
 }
 
 /*
- * Wait until fd is ready for events or deadline (monotonic ms) passes.
- * Returns 1 ready, 0 timed out, -1 error.
+ * Wait until one of n fds is ready for its events or deadline (monotonic
+ * ms) passes.  Returns 1 ready, 0 timed out, -1 error.
  */
 static int
-net_wait(int fd, short events, long long deadline)
+net_wait_many(struct pollfd *pfd, int n, long long deadline)
 {
-	struct pollfd pfd;
 	long long left;
 	int rv;
 
@@ -48,15 +47,26 @@ net_wait(int fd, short events, long long deadline)
 		left = deadline - net_now_ms();
 		if (left <= 0)
 			return 0;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		rv = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		rv = poll(pfd, (nfds_t)n, left > 60000 ? 60000 : (int)left);
 		if (rv == -1 && errno == EINTR)
 			continue;
 		if (rv != 0)
 			return rv > 0 ? 1 : -1;
 	}
+}
+
+/*
+ * Wait until fd is ready for events or deadline (monotonic ms) passes.
+ * Returns 1 ready, 0 timed out, -1 error.
+ */
+static int
+net_wait(int fd, short events, long long deadline)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	return net_wait_many(&pfd, 1, deadline);
 }
 
 static void
@@ -137,14 +147,59 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	return conn_next(c, f);
 }
 
-int
-net_probe(const char *host, int port, int timeout, char *addr,
-    size_t addrlen, long long *ms, int *err)
+/* One probe's end: the state from the connect's result. */
+static void
+net_probe_done(struct net_probe *pr, int err, long long t0)
 {
-	struct addrinfo hints, *res;
-	char portstr[16];
-	long long t0;
+	pr->ms = net_now_ms() - t0;
+	if (err == 0)
+		pr->state = NET_PROBE_OPEN;
+	else if (err == ECONNREFUSED)
+		pr->state = NET_PROBE_REFUSED;
+	else
+		pr->state = err == ETIMEDOUT ? NET_PROBE_SILENT :
+		    NET_PROBE_ERROR;
+}
+
+/* Start a non-blocking connect; the fd, or -1 when it ended at once. */
+static int
+net_probe_start(const struct addrinfo *ai, struct net_probe *pr,
+    long long t0)
+{
 	int fd;
+
+	net_addr_string(ai->ai_addr, pr->addr, sizeof(pr->addr));
+	pr->family = ai->ai_family;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1) {
+		net_probe_done(pr, errno, t0);
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		net_probe_done(pr, 0, t0);
+	else if (errno == EINPROGRESS)
+		return fd;
+	else
+		net_probe_done(pr, errno, t0);
+	(void)close(fd);
+	return -1;
+}
+
+/*
+ * Every address at once, as a send may use any of them: the connects run
+ * side by side so that a silent address costs one timeout, not one each.
+ */
+int
+net_probe(const char *host, int port, int timeout, struct net_probe *pr,
+    int max)
+{
+	struct addrinfo hints, *res, *ai;
+	struct pollfd pfd[NET_PROBE_MAX];
+	char portstr[16];
+	long long t0, deadline;
+	socklen_t sl;
+	int n = 0, i, left = 0, err, rv;
 
 	(void)snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&hints, 0, sizeof(hints));
@@ -153,19 +208,38 @@ net_probe(const char *host, int port, int timeout, char *addr,
 	hints.ai_flags = AI_NUMERICSERV;
 	if (getaddrinfo(host, portstr, &hints, &res) != 0)
 		return -1;
-	net_addr_string(res->ai_addr, addr, addrlen);
+	if (max > NET_PROBE_MAX)
+		max = NET_PROBE_MAX;
 	t0 = net_now_ms();
-	fd = net_connect_one(res, timeout);
-	*err = fd == -1 ? errno : 0;
-	*ms = net_now_ms() - t0;
-	freeaddrinfo(res);
-	if (fd != -1) {
-		(void)close(fd);
-		return NET_PROBE_OPEN;
+	deadline = t0 + timeout * 1000LL;
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next, n++) {
+		pfd[n].fd = net_probe_start(ai, &pr[n], t0);
+		pfd[n].events = POLLOUT;
+		left += pfd[n].fd != -1;
 	}
-	if (*err == ECONNREFUSED)
-		return NET_PROBE_REFUSED;
-	return *err == ETIMEDOUT ? NET_PROBE_SILENT : NET_PROBE_ERROR;
+	freeaddrinfo(res);
+	while (left > 0) {
+		if ((rv = net_wait_many(pfd, n, deadline)) <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			sl = sizeof(err);
+			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
+			    &sl) == -1)
+				err = errno;
+			net_probe_done(&pr[i], err, t0);
+			(void)close(pfd[i].fd);
+			pfd[i].fd = -1;
+			left--;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (pfd[i].fd != -1) {
+			net_probe_done(&pr[i], ETIMEDOUT, t0);
+			(void)close(pfd[i].fd);
+		}
+	return n;
 }
 
 int

@@ -1,11 +1,19 @@
 #!/bin/sh
-# Install what the build and the tests need on Debian 12, and nothing
-# that is already there.  Never an MTA: the tests must not replace the
-# system's /usr/sbin/sendmail (bsd-mailx would pull in exim4).
+# Install what is missing on Debian 12, and nothing that is already there.
+#   sh tests/deps.sh build   the build and the simulator (what demo.sh needs)
+#   sh tests/deps.sh [test]  that, and every tool the tests drive
+# Never an MTA: the tests must not replace the system's /usr/sbin/sendmail
+# (bsd-mailx would pull in exim4).
 set -eu
-PKGS="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
-python3 openssl ca-certificates mandoc clang libclang-rt-14-dev
-swaks php-cli mutt s-nail git git-email libmailtools-perl time strace"
+BUILD="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
+python3 openssl ca-certificates"
+TEST="$BUILD mandoc clang libclang-rt-14-dev swaks php-cli mutt s-nail git
+git-email libmailtools-perl time strace util-linux mount"
+case "${1:-test}" in
+build)	PKGS=$BUILD ;;
+test)	PKGS=$TEST ;;
+*)	echo "usage: sh tests/deps.sh [build|test]" >&2; exit 64 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

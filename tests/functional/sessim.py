@@ -13,8 +13,8 @@ loopback only.
 Files in DIR:
   ports.json        written (atomically) once listening:
                     {"starttls": P1, "wrapper": P2, "pid": PID}
-                    plus "starttls6"/"wrapper6" with --ipv6 (on ::1; the
-                    same numbers as on 127.0.0.1 whenever they were free)
+                    plus "starttls6"/"wrapper6" with --ipv6 (on ::1, the
+                    same numbers as on 127.0.0.1)
   scenario.json     read at every accepted connection (see below); optional
   messages/NNNNNN.raw, .eml, .json
                     each accepted message: the wire bytes between the 354
@@ -903,10 +903,12 @@ class Server:
 
     def listen(self):
         """Bind the IPv4 (and with --ipv6 the ::1) listeners; the ports.
-        With --ipv6, ::1 gets the same port numbers as 127.0.0.1 when they
-        are free there; after 20 collisions it gets ports of its own."""
-        for attempt in range(21):
-            twin = attempt < 20
+        With --ipv6, ::1 gets the same port numbers as 127.0.0.1, so that
+        "localhost" reaches this simulator whichever address it names
+        first (Debian's /etc/hosts gives ::1 and 127.0.0.1): a ::1 port of
+        its own could be another simulator's.  After 100 collisions it
+        gives up."""
+        for attempt in range(100):
             ports, socks = {}, []
             try:
                 for kind in ("starttls", "wrapper"):
@@ -914,17 +916,16 @@ class Server:
                     socks.append((s, kind, "ipv4"))
                     ports[kind] = s.getsockname()[1]
                     if self.opts.ipv6:
-                        s = bind(socket.AF_INET6, "::1",
-                                 ports[kind] if twin else 0)
+                        s = bind(socket.AF_INET6, "::1", ports[kind])
                         socks.append((s, kind, "ipv6"))
-                        ports[kind + "6"] = s.getsockname()[1]
+                        ports[kind + "6"] = ports[kind]
             except OSError:
                 for s, _, _ in socks:
                     s.close()
-                if not twin:
-                    raise
                 continue
             break
+        else:
+            raise OSError("no port free on both 127.0.0.1 and ::1")
         for s, kind, family in socks:
             s.listen(64)
             self.listeners[s] = (kind, family)

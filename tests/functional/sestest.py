@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -175,17 +176,36 @@ def make_pki(directory=None):
 
 # --- the simulator ---------------------------------------------------------
 
+_ipv6 = []
+
+
+def have_ipv6():
+    """Whether ::1 can be listened on here."""
+    if not _ipv6:
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+            _ipv6.append(True)
+        except OSError:
+            _ipv6.append(False)
+    return _ipv6[0]
+
+
 class Sim:
     """sessim.py as a subprocess.  Options become its flags:
     region, user, secret, idle, size, delay_ms, verified (str or list),
-    tls_min, tls_max, login_only=True, ipv6=True; cert="server" picks the
-    certificate among Pki.NAMES.  Every Sim starts with a fresh scenario,
-    so messages(), connections() and transcript() see only what follows."""
+    tls_min, tls_max, login_only=True, ipv6; cert="server" picks the
+    certificate among Pki.NAMES.  ipv6 defaults to True where ::1 exists,
+    so that "localhost" reaches the simulator whether /etc/hosts maps it
+    to 127.0.0.1 alone or to ::1 as well (Debian's default).  Every Sim
+    starts with a fresh scenario, so messages(), connections() and
+    transcript() see only what follows."""
 
     _seq = itertools.count(1)
 
     def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
         self.pki = pki or make_pki()
+        opts.setdefault("ipv6", have_ipv6())
         self.dir = Path(tempfile.mkdtemp(prefix="sim-", dir=tmpdir))
         certfile, keyfile = self.pki.pair(cert)
         cmd = [PYTHON, str(SIMULATOR), "--dir", str(self.dir),
@@ -398,7 +418,6 @@ def wire(*lines):
 
 def closed_port():
     """A loopback port where nothing listens (bound, then let go)."""
-    import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -406,18 +425,61 @@ def closed_port():
     return port
 
 
+def first_address(host="localhost"):
+    """The address a connect to host tries first: the resolver's first
+    answer, as the binary sees it (127.0.0.1, or ::1 where /etc/hosts names
+    it for localhost, as Debian's does)."""
+    ai = socket.getaddrinfo(host, 25, type=socket.SOCK_STREAM)
+    return ai[0][4][0]
+
+
 def binary():
     return os.environ.get("SES_SENDMAIL") or str(
         BUILDDIR / "sendmail" / "ses-sendmail")
 
 
-def run(args, stdin=b"", conf=None, timeout=30, env=None, argv0=None):
+def can_fake_hosts():
+    """Whether run() can give the binary a private /etc/hosts and host
+    name (root, and unshare(1) works here); else the reason why not."""
+    if os.geteuid() != 0:
+        return "needs root for a private /etc/hosts"
+    if shutil.which("unshare") is None:
+        return "no unshare(1)"
+    r = subprocess.run(["unshare", "-m", "-u", "true"], capture_output=True,
+                       timeout=10)
+    return True if r.returncode == 0 else "unshare -m -u fails here"
+
+
+# In a new mount and UTS namespace: the private hosts file over
+# /etc/hosts, the host name set, then the command.
+_FAKE_HOSTS = ('mount --bind "$1" /etc/hosts && '
+               '{ [ -z "$2" ] || hostname "$2"; } && shift 2 && exec "$@"')
+
+
+def hosts_file(path, names):
+    """Write an /etc/hosts mapping each name to its addresses, in order:
+    names = {"ses.test": ["::1", "127.0.0.1"]}."""
+    lines = ["%s\t%s\n" % (a, n) for n, addrs in names.items()
+             for a in addrs]
+    Path(path).write_text("".join(lines))
+    os.chmod(path, 0o644)
+    return path
+
+
+def run(args, stdin=b"", conf=None, timeout=30, env=None, argv0=None,
+        hosts=None, hostname=None):
     """Run ses-sendmail with `args` (-C conf first when conf is given).
     env: variables to add (a None value removes one).  argv0: the name it
-    is called by (mailq, newaliases...).  Killed after `timeout` seconds."""
+    is called by (mailq, newaliases...).  hosts: a file to see as
+    /etc/hosts, and hostname: the host name to have (both need
+    can_fake_hosts()).  Killed after `timeout` seconds."""
     prog = binary()
     argv = [argv0 or prog] + (["-C", str(conf)] if conf else []) + \
         [str(a) for a in args]
+    if hosts is not None:
+        argv = ["unshare", "-m", "-u", "sh", "-c", _FAKE_HOSTS, "sh",
+                str(hosts), hostname or "", prog] + argv[1:]
+        prog = shutil.which("unshare")
     environ = dict(os.environ)
     for key, value in (env or {}).items():
         if value is None:

@@ -3,42 +3,23 @@ and 7, SES.md 10): a refused or silent address moves on to the next one
 within the same attempt, and a changed address is seen by the next
 attempt.  The endpoint name gets several addresses from a private
 /etc/hosts, bind-mounted in a mount namespace of the binary's own (root
-only; skipped elsewhere)."""
+only; skipped elsewhere).  This host's own names, short and qualified,
+are local recipients."""
 
-import os
 import re
 import socket
-import subprocess
 import threading
 import time
 
-from sestest import Sim, Tap, binary, write_conf
+from sestest import Sim, Tap, can_fake_hosts, run, write_conf
 
 MSG = b"Subject: addresses\n\nbody\n"
 
 
-def namespace_works(tmp):
-    hosts = tmp / "probe.hosts"
-    hosts.write_text("127.0.0.2 localhost\n")
-    try:
-        r = subprocess.run(["unshare", "-m", "sh", "-c",
-                            "mount --bind %s /etc/hosts && getent ahosts "
-                            "localhost" % hosts], capture_output=True,
-                           text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return r.returncode == 0 and "127.0.0.2" in r.stdout
-
-
-def run_with_hosts(hosts, conf, args, timeout=30):
+def run_with_hosts(hosts, conf, args, timeout=30, hostname=None):
     """ses-sendmail with `hosts` as its /etc/hosts."""
-    start = time.monotonic()
-    r = subprocess.run(["unshare", "-m", "sh", "-c",
-                        'mount --bind "$0" /etc/hosts && exec "$@"',
-                        str(hosts), binary(), "-C", str(conf)] + args,
-                       input=MSG, capture_output=True, timeout=timeout)
-    r.elapsed = time.monotonic() - start
-    r.err = r.stderr.decode(errors="replace")
+    r = run(args, stdin=MSG, conf=conf, timeout=timeout, hosts=hosts,
+            hostname=hostname)
     return r
 
 
@@ -75,13 +56,42 @@ def attempts(err):
     return int(found.group(1)) if found else None
 
 
+def own_names(t):
+    """user@ this host's short name and its FQDN are local recipients,
+    whether the host name is short (the FQDN from /etc/hosts, as Debian
+    writes it) or already qualified."""
+    hosts = t.tmp / "own.hosts"
+    hosts.write_text("127.0.0.1\tlocalhost\n"
+                     "127.0.1.1\tsestest.example.org\tsestest\n")
+    with Sim(t.tmp) as sim:
+        conf = write_conf(t.tmp / "own.conf", sim)
+        for hostname in ("sestest", "sestest.example.org"):
+            for rcpt in ("www-data@sestest.example.org", "www-data@sestest",
+                         "www-data@SESTEST.Example.ORG"):
+                r = run_with_hosts(hosts, conf, ["-i", rcpt],
+                                   hostname=hostname)
+                t.ok(r.rc == 67 and "local recipient %s refused" % rcpt
+                     in r.err and sim.connections() == 0,
+                     "host name %s: %s is local (67 without admin_address)"
+                     % (hostname, rcpt), r.err)
+            r = run_with_hosts(hosts, conf, ["-i", "www-data@example.org"],
+                               hostname=hostname)
+            t.ok(r.rc == 0 and len(sim.messages()) == 1,
+                 "host name %s: the parent domain is not local" % hostname,
+                 r.err)
+            sim.scenario()
+
+
 def main():
     t = Tap(name="addresses")
-    if os.geteuid() != 0 or not namespace_works(t.tmp):
-        t.skip("several addresses", "needs root and unshare -m")
+    why = can_fake_hosts()
+    if why is not True:
+        t.skip("several addresses", why)
+        t.skip("this host's names", why)
         t.done()
+    own_names(t)
     hosts = t.tmp / "hosts"
-    with Sim(t.tmp) as sim:
+    with Sim(t.tmp, ipv6=False) as sim:
         conf = write_conf(t.tmp / "a.conf", sim, timeout=2,
                           retry_delays="1.5", retry_deadline=30)
 
@@ -89,7 +99,7 @@ def main():
         hosts.write_text("::1 localhost\n127.0.0.1 localhost\n")
         sim.scenario(name="refused")
         r = run_with_hosts(hosts, conf, ["rcpt@example.net"])
-        t.ok(r.returncode == 0 and sim.connections() == 1 and
+        t.ok(r.rc == 0 and sim.connections() == 1 and
              len(sim.messages()) == 1 and attempts(r.err) == 1,
              "a refused address moves on to the next in the same attempt",
              r.err)
@@ -101,7 +111,7 @@ def main():
         try:
             sim.scenario(name="silent")
             r = run_with_hosts(hosts, conf, ["rcpt@example.net"])
-            t.ok(r.returncode == 0 and sim.connections() == 1 and
+            t.ok(r.rc == 0 and sim.connections() == 1 and
                  len(sim.messages()) == 1 and attempts(r.err) == 1,
                  "a silent address moves on to the next in the same attempt",
                  r.err)
@@ -126,7 +136,7 @@ def main():
         mover.start()
         r = run_with_hosts(hosts, conf, ["rcpt@example.net"])
         mover.join()
-        t.ok(r.returncode == 0 and attempts(r.err) == 2 and
+        t.ok(r.rc == 0 and attempts(r.err) == 2 and
              len(sim.messages()) == 1,
              "the second attempt resolves the name again and finds the new "
              "address", r.err)

@@ -11,7 +11,8 @@ import socket
 import subprocess
 import time
 
-from sestest import PASSWORD, Sim, Tap, binary, closed_port, run, write_conf
+from sestest import (PASSWORD, Sim, Tap, binary, can_fake_hosts,
+                     closed_port, have_ipv6, hosts_file, run, write_conf)
 
 IAM_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 STEPS = ["configuration", "DNS", "ports", "TLS", "SMTP", "AUTH",
@@ -42,6 +43,63 @@ def step_line(out, name):
 
 def check(t, conf, *extra, timeout=60):
     return run(["--check"] + list(extra), conf=conf, timeout=timeout)
+
+
+def every_address(t):
+    """The ports step probes every address of the name, as a send tries
+    them: one family refused while the other answers is a warning, never a
+    firewall diagnosis, and the later steps still run.  "localhost" is
+    given its addresses by a private /etc/hosts."""
+    cases = [
+        ("::1 refused, 127.0.0.1 answers", ["::1", "127.0.0.1"], False,
+         "warn", "IPv6 refused, IPv4 works", "via 127.0.0.1"),
+        ("127.0.0.2 refused, ::1 answers", ["127.0.0.2", "::1"], True,
+         "warn", "IPv4 refused, IPv6 works", "via ::1"),
+        ("127.0.0.2 refused, 127.0.0.1 answers", ["127.0.0.2", "127.0.0.1"],
+         False, "ok", None, "via 127.0.0.1"),
+        ("both answer", ["::1", "127.0.0.1"], True, "ok", None, None),
+    ]
+    why = can_fake_hosts()
+    if why is True and not have_ipv6():
+        why = "no ::1 here"
+    if why is not True:
+        for desc, *_ in cases:
+            t.skip("every address: %s" % desc, why)
+        return
+    for desc, addrs, ipv6, want, note, via in cases:
+        with Sim(t.tmp, ipv6=ipv6) as sim:
+            hosts = hosts_file(t.tmp / "hosts", {"localhost": addrs})
+            conf = write_conf(t.tmp / "every.conf", sim, timeout=2)
+            ports = "%d,%d" % (sim.wrapper_port, sim.starttls_port)
+            r = run(["--check", "--ports", ports], conf=conf, hosts=hosts,
+                    timeout=60)
+            res, text = step_line(r.out, "ports")
+            t.ok(r.rc == 0 and res == want and
+                 "a firewall blocks" not in r.out and
+                 all(step_line(r.out, s)[0] == "ok" for s in STEPS[3:]) and
+                 (note is None) == (" works (port " not in r.out) and
+                 (note is None or "%s (port %s)" % (note, ports.replace(
+                     ",", ", ")) in r.out) and
+                 (via is None) == (" via " not in text) and
+                 (via is None or "%d open %s" % (sim.wrapper_port, via)
+                  in text),
+                 "every address: %s: ports %s, later steps run, exit 0"
+                 % (desc, want), r.out + r.err)
+            r = run(["-i", "rcpt@example.net"], stdin=b"Subject: x\n\nx\n",
+                    conf=conf, hosts=hosts)
+            t.eq(r.rc, 0, "every address: %s: a send works too" % desc,
+                 r.err)
+    # Every address refused: that is the firewall diagnosis.
+    hosts = hosts_file(t.tmp / "hosts", {"localhost": ["::1", "127.0.0.1"]})
+    with Sim(t.tmp) as sim:
+        dead = closed_port()
+        conf = write_conf(t.tmp / "dead.conf", sim, port=dead, timeout=2,
+                          tls="wrapper")
+    r = run(["--check", "--ports", str(dead)], conf=conf, hosts=hosts,
+            timeout=60)
+    t.ok(r.rc == 75 and step_line(r.out, "ports")[0] == "FAIL" and
+         "a firewall blocks outgoing connections" in r.out,
+         "every address refused: ports fail, exit 75", r.out)
 
 
 def main():
@@ -163,6 +221,8 @@ def main():
              in r.out and r.rc == 77,
              "a SigV2 password and a user name that is no key id: warned",
              r.out)
+
+    every_address(t)
 
     # Certificates: wrong name, expired.
     for cert, want in (("wrong", "CN=wrong.example"),

@@ -58,6 +58,9 @@ def case(sim, desc, rc, conns, stored, text=None, status=None, faults=None,
     parentheses.  check(r, sim): more checks on the log stderr run."""
     reply = reply if reply is not None else text
     keys = dict(keys or {})
+    # One address: a failure must not move on to another ("localhost" may
+    # name ::1 as well).
+    keys.setdefault("host", "127.0.0.1")
     args = args or ["-i", RCPT]
     spec = dict(conns=[faults] if faults else None, default=default,
                 name=re.sub(r"\W+", "-", desc)[:30])

@@ -34,6 +34,7 @@ blocked on stdin shows real, effective, saved and file-system GIDs all the
 caller's (dropped before stdin is read), and /proc/PID/limits shows a core
 limit of 0 though it was started with an unlimited one."""
 
+import atexit
 import base64
 import grp
 import json
@@ -46,6 +47,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -87,6 +89,19 @@ for tool in ("gcc", "make", "setpriv", "useradd", "groupadd"):
         skip_all("%s is not installed" % tool)
 if (SRCDIR / "config.status").exists():
     skip_all("%s is configured in place: no out-of-tree build" % SRCDIR)
+if not traversable(tmp_root()):
+    # A clone under /root (0700): the unprivileged user must reach the
+    # install, so this test's directories go to a 0755 folder of its own.
+    _scratch = tempfile.mkdtemp(prefix="ses-security-", dir="/tmp")
+    os.chmod(_scratch, 0o755)
+    os.environ["SES_TEST_TMP"] = _scratch
+
+    @atexit.register
+    def _drop_scratch():
+        """Gone with the test, unless Tap kept a failed test's folder."""
+        left = [p.name for p in Path(_scratch).iterdir()]
+        if not os.environ.get("SES_KEEP_TMP") and left in ([], ["pki"]):
+            shutil.rmtree(_scratch, ignore_errors=True)
 if not traversable(tmp_root()):
     skip_all("%s is not searchable by an unprivileged user" % tmp_root())
 

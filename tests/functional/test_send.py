@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sestest import (PASSWORD, SECRET, USER, Sim, Tap,  # noqa: E402
-                     run, write_conf)
+                     first_address, run, write_conf)
 import sessim                                       # noqa: E402
 
 SENDER = "sender@example.com"
@@ -73,7 +73,7 @@ def verbs(lines):
 
 
 def summary_re(port, region_domain="email.amazonses.com", to=RCPT,
-               host="localhost", addr="127.0.0.1", mid=None):
+               host="localhost", addr=None, mid=None):
     """SPEC 10, as a regex over one stderr line; groups size and id."""
     tos = ",".join("<%s>" % re.escape(a) for a in
                    ([to] if isinstance(to, str) else to))
@@ -82,7 +82,8 @@ def summary_re(port, region_domain="email.amazonses.com", to=RCPT,
         r"relay={h}\[{a}\]:{p} attempts=1 delay=\d+\.\d\d status=sent "
         r"\(250 Ok (?P<id>{i})\) id=<(?P=id)@{d}>$".format(
             s=re.escape(SENDER), to=tos, h=re.escape(host),
-            a=re.escape(addr), p=port, i=re.escape(mid) if mid else ID_RE,
+            a=re.escape(addr or first_address(host)), p=port,
+            i=re.escape(mid) if mid else ID_RE,
             d=re.escape(region_domain)))
 
 
