@@ -338,14 +338,16 @@ int	 msg_spool_ended(const struct spooler *sp);
 int	 msg_spool_close(struct spooler *sp, struct fail *f);
 
 /*
- * The wire writer: everything given to it (LF line ends) goes out with
- * CRLF, dot-stuffed, lines over WIRE_LINE_MAX folded with CRLF SP.
+ * The wire writer: everything given to it (LF line ends; a bare CR or a
+ * CR LF is taken for one too) goes out with CRLF, dot-stuffed, lines
+ * over WIRE_LINE_MAX folded with CRLF SP.
  */
 typedef int (*wire_sink)(void *arg, const void *buf, size_t len);
 struct wire {
 	wire_sink	 sink;		/* NULL: count only */
 	void		*arg;
 	int		 bol;		/* at the beginning of a line */
+	int		 cr;		/* the last octet given was a CR */
 	size_t		 col;		/* octets on the current wire line */
 	long long	 total;		/* octets produced */
 	size_t		 nfolded;	/* lines folded */

@@ -127,6 +127,35 @@ test_dots(void)
 	    "-i: '.' then a bare CR is a stuffed dot line");
 }
 
+/* wire_put() alone, on what the spool never holds: bare CRs. */
+static void
+check_put(const char *in, const char *want, const char *what)
+{
+	struct membuf mb = { NULL, 0 };
+	struct wire w;
+
+	wire_init(&w, mem_sink, &mb);
+	if (wire_put(&w, in, strlen(in)) == 0 && wire_flush(&w) == 0)
+		is_str(mb.p ? mb.p : "", want, "%s", what);
+	else
+		ok(0, "%s: wire_put failed", what);
+	free(mb.p);
+}
+
+static void
+test_wire_cr(void)
+{
+	check_put("a\r.\rb\n", "a\r\n..\r\nb\r\n",
+	    "wire: a bare CR ends the line, the dot after it is stuffed");
+	check_put("a\r.\r\nb\n", "a\r\n..\r\nb\r\n",
+	    "wire: CR LF after a dot line is one line end");
+	check_put("a\n.\r\r\nb\n", "a\r\n..\r\nb\r\n",
+	    "wire: CR CR LF is one line end, never a bare CR on the wire");
+	check_put("a\r\n\r\nb\n\n", "a\r\n\r\nb\r\n\r\n",
+	    "wire: empty lines stay");
+	check_put("x\r", "x\r\n", "wire: a final bare CR becomes CR LF");
+}
+
 static void
 test_from_line(void)
 {
@@ -245,6 +274,7 @@ main(void)
 {
 	test_line_ends();
 	test_dots();
+	test_wire_cr();
 	test_from_line();
 	test_refusals();
 	test_body_and_8bit();
