@@ -23,7 +23,8 @@ struct spooler {
 	struct msg	*m;
 	int		 ignore_dots;
 	long long	 max_size;
-	int		 skip_line;	/* dropping the mbox "From " line */
+	int		 skip_line;	/* dropping the mbox "From " line: 1,
+					   then 2 after a CR ended it */
 	int		 started;	/* the first line has been judged */
 	char		 head[5];	/* first octets, to spot "From " */
 	size_t		 nhead;
@@ -160,6 +161,27 @@ spool_run(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 	return n;
 }
 
+/*
+ * The mbox "From " line being dropped, up to its line end, which is
+ * what it is everywhere else: a run of CRs with or without an LF, or an
+ * LF.  Returns 1 when ch belongs to the line.
+ */
+static int
+spool_skip(struct spooler *sp, char ch)
+{
+	if (sp->skip_line == 1) {
+		if (ch == '\r')
+			sp->skip_line = 2;	/* CRs, an LF may follow */
+		else if (ch == '\n')
+			sp->skip_line = 0;
+		return 1;
+	}
+	if (ch == '\r')
+		return 1;
+	sp->skip_line = 0;
+	return ch == '\n';
+}
+
 /* The first octets decide whether a leading mbox "From " line goes. */
 static int
 spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
@@ -182,11 +204,8 @@ spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 					return -1;
 			continue;
 		}
-		if (sp->skip_line) {
-			if (buf[i] == '\n')
-				sp->skip_line = 0;
+		if (sp->skip_line && spool_skip(sp, buf[i]))
 			continue;
-		}
 		if (!sp->bol && !sp->dotline && sp->crs == 0) {
 			n = spool_run(sp, buf + i, len - i, f);
 			if (n == (size_t)-1)

@@ -164,6 +164,10 @@ test_from_line(void)
 	check_wire("From: me@x\n\nb\n", 0, "From: me@x\r\n\r\nb\r\n",
 	    "a From: header is not an mbox line");
 	check_wire("Fro", 0, "\r\nFro\r\n", "a short message is kept");
+	check_wire("From me@x\rS: x\r\r\n\rb\r", 0, "S: x\r\n\r\nb\r\n",
+	    "a bare CR ends the mbox From line as any other line");
+	check_wire("From me@x\r\nS: x\n\nb\n", 0, "S: x\r\n\r\nb\r\n",
+	    "CR LF ends the mbox From line, no empty line after it");
 }
 
 static void
