@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,16 @@ wire_of(const char *in, int ignore_dots)
 	return mb.p;
 }
 
-static void
+static void __attribute__((format(printf, 4, 5)))
 check_wire(const char *in, int ignore_dots, const char *want,
-    const char *what)
+    const char *fmt, ...)
 {
-	char *got;
+	char *got, what[256];
+	va_list ap;
 
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	got = wire_of(in, ignore_dots);
 	is_str(got, want, "%s", what);
 	free(got);
@@ -98,6 +103,31 @@ test_line_ends(void)
 	check_wire("Subject: x\n\na\r\rb\r", 0,
 	    "Subject: x\r\n\r\na\r\nb\r\n", "a run of bare CRs is one end");
 	check_wire("", 0, "\r\n", "empty input: an empty header and body");
+}
+
+/*
+ * Every line end around a lone dot, as a caller may mix them: without
+ * -i each ends the message; with -i each is a stuffed dot line, so the
+ * text after it can never end SES's data.
+ */
+static void
+test_dot_ends(void)
+{
+	static const char *const seps[] = {
+		"\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r", "\r.\r\n",
+		"\r\n.\r\r\n", "\n.\r"
+	};
+	char in[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
+		(void)snprintf(in, sizeof(in), "S: x\n\na%sMAIL FROM:<e@x>\n",
+		    seps[i]);
+		check_wire(in, 0, "S: x\r\n\r\na\r\n",
+		    "no -i: a lone dot ends the message (separator %zu)", i);
+		check_wire(in, 1, "S: x\r\n\r\na\r\n..\r\nMAIL FROM:<e@x>\r\n",
+		    "-i: a lone dot is stuffed content (separator %zu)", i);
+	}
 }
 
 static void
@@ -125,6 +155,7 @@ test_dots(void)
 	    "no -i: '.' then a bare CR is a lone dot line");
 	check_wire("S: x\n\n.\rx\n", 1, "S: x\r\n\r\n..\r\nx\r\n",
 	    "-i: '.' then a bare CR is a stuffed dot line");
+	test_dot_ends();
 }
 
 /* wire_put() alone, on what the spool never holds: bare CRs. */
