@@ -198,7 +198,9 @@ struct addrlist {
  * whitespace, obsolete forms loosely) of len bytes.  Each mailbox found is
  * appended to out (duplicates included).  A mailbox without a domain
  * (cron's "root") is accepted: callers decide.  Returns 0, or -1 with err
- * set (syntax, non-ASCII local part, bad domain, too long).
+ * set (syntax, non-ASCII local part, bad domain, an address literal
+ * other than [IPv4] or [IPv6:...], a blank, '<' or '>' in a quoted local
+ * part, too long).
  */
 int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
@@ -210,6 +212,14 @@ int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
 /* Does s contain CR, LF, NUL (in len) or another control character? */
 int	 addr_has_ctl(const char *s, size_t len);
+/*
+ * Can address a go between '<' and '>' on a MAIL or RCPT line as it is:
+ * printable ASCII, no blank, '<' or '>'?  A blank or '>' would end the
+ * path and let the rest pass for ESMTP parameters, a CR or LF end the
+ * command.  Every address addr_parse_list() and addr_parse_sender()
+ * give is; "" (the null sender) is too.
+ */
+int	 addr_path_safe(const char *a);
 /*
  * Is addr local: no '@', or "@localhost", or "@" one of this host's names
  * (hostname, FQDN)?  Case-insensitive.
