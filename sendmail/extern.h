@@ -722,6 +722,8 @@ const char *exitcode_advice(const struct fail *f);
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
 int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
+int	 smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
+	    struct fail *f);
 double	 retry_jitter(double d);
 #endif
 
