@@ -10,6 +10,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <netdb.h>
 #include <stdio.h>
@@ -412,6 +413,30 @@ has_8bit(const char *s)
 }
 
 /*
+ * An address literal as RFC 5321 4.1.3 has them: an IPv4 dotted quad,
+ * or "IPv6:" and an IPv6 address, both as inet_pton() reads them (no
+ * blanks, no quoted-pairs).  The General-address-literal form is
+ * refused: IPv6 is the only tag IANA registers, and its dcontent allows
+ * '<' and '>', which must never reach a MAIL or RCPT line.  lit holds
+ * the brackets.
+ */
+static int
+literal_ok(const char *lit)
+{
+	char in[INET6_ADDRSTRLEN + 8];
+	unsigned char bin[16];
+	size_t len = strlen(lit);
+
+	if (len < 3 || len - 2 >= sizeof(in) || lit[len - 1] != ']')
+		return 0;
+	memcpy(in, lit + 1, len - 2);
+	in[len - 2] = '\0';
+	if (strncasecmp(in, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, in + 5, bin) == 1;
+	return inet_pton(AF_INET, in, bin) == 1;
+}
+
+/*
  * The domain as SES takes it: a literal as written, a name in punycode
  * (IDNA2008, as GnuTLS maps it; ASCII names keep their case), every
  * label letters, digits and hyphens.
@@ -433,6 +458,10 @@ domain_finish(struct lex *lx, const struct spec *sp, char *out,
 		if (has_8bit(sp->dbuf))
 			return spec_error(lx, sp,
 			    "non-ASCII domain literal in", "");
+		if (!literal_ok(sp->dbuf))
+			return spec_error(lx, sp, "invalid address literal in",
+			    ": only [IPv4] and [IPv6:...] literals are taken "
+			    "(RFC 5321 4.1.3)");
 		n = strlcpy(out, sp->dbuf, outlen);
 	} else if (has_8bit(sp->dbuf)) {
 		r = gnutls_idna_map(sp->dbuf, sp->domain.len, &idn,
@@ -479,6 +508,16 @@ spec_finish(struct lex *lx, const struct spec *sp)
 		spec_error(lx, sp, "control character in", "");
 		return NULL;
 	}
+	/*
+	 * Legal in a quoted local part (RFC 5321 4.1.2), but a blank or
+	 * '>' there ends the path for a careless parser and lets the rest
+	 * pass for ESMTP parameters (NOTIFY=, ORCPT=): refused.
+	 */
+	if (strpbrk(sp->lbuf, " <>") != NULL) {
+		spec_error(lx, sp, "blank, '<' or '>' in the quoted local part "
+		    "of", ": it could break the SMTP command");
+		return NULL;
+	}
 	if (!sp->has_at)
 		n = snprintf(buf, sizeof(buf), "%s", sp->lbuf);
 	else {
@@ -488,6 +527,12 @@ spec_finish(struct lex *lx, const struct spec *sp)
 	}
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		spec_error(lx, sp, "address longer than 320 octets:", "");
+		return NULL;
+	}
+	/* What every address must be to go on a MAIL or RCPT line. */
+	if (!addr_path_safe(buf)) {
+		spec_error(lx, sp, "blank, '<', '>' or control character in",
+		    "");
 		return NULL;
 	}
 	if ((a = strdup(buf)) == NULL)
@@ -907,6 +952,17 @@ addr_has_ctl(const char *s, size_t len)
 		if (is_ctl((unsigned char)s[i]))
 			return 1;
 	return 0;
+}
+
+int
+addr_path_safe(const char *a)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)a; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
+			return 0;
+	return 1;
 }
 
 /* This host's names, looked up once: its short name and its FQDN. */

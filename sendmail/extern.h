@@ -198,7 +198,9 @@ struct addrlist {
  * whitespace, obsolete forms loosely) of len bytes.  Each mailbox found is
  * appended to out (duplicates included).  A mailbox without a domain
  * (cron's "root") is accepted: callers decide.  Returns 0, or -1 with err
- * set (syntax, non-ASCII local part, bad domain, too long).
+ * set (syntax, non-ASCII local part, bad domain, an address literal
+ * other than [IPv4] or [IPv6:...], a blank, '<' or '>' in a quoted local
+ * part, too long).
  */
 int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
@@ -210,6 +212,14 @@ int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
 /* Does s contain CR, LF, NUL (in len) or another control character? */
 int	 addr_has_ctl(const char *s, size_t len);
+/*
+ * Can address a go between '<' and '>' on a MAIL or RCPT line as it is:
+ * printable ASCII, no blank, '<' or '>'?  A blank or '>' would end the
+ * path and let the rest pass for ESMTP parameters, a CR or LF end the
+ * command.  Every address addr_parse_list() and addr_parse_sender()
+ * give is; "" (the null sender) is too.
+ */
+int	 addr_path_safe(const char *a);
 /*
  * Is addr local: no '@', or "@localhost", or "@" one of this host's names
  * (hostname, FQDN)?  Case-insensitive.
@@ -338,14 +348,16 @@ int	 msg_spool_ended(const struct spooler *sp);
 int	 msg_spool_close(struct spooler *sp, struct fail *f);
 
 /*
- * The wire writer: everything given to it (LF line ends) goes out with
- * CRLF, dot-stuffed, lines over WIRE_LINE_MAX folded with CRLF SP.
+ * The wire writer: everything given to it (LF line ends; a bare CR or a
+ * CR LF is taken for one too) goes out with CRLF, dot-stuffed, lines
+ * over WIRE_LINE_MAX folded with CRLF SP.
  */
 typedef int (*wire_sink)(void *arg, const void *buf, size_t len);
 struct wire {
 	wire_sink	 sink;		/* NULL: count only */
 	void		*arg;
 	int		 bol;		/* at the beginning of a line */
+	int		 cr;		/* the last octet given was a CR */
 	size_t		 col;		/* octets on the current wire line */
 	long long	 total;		/* octets produced */
 	size_t		 nfolded;	/* lines folded */
@@ -718,6 +730,8 @@ const char *exitcode_advice(const struct fail *f);
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
 int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
+int	 smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
+	    struct fail *f);
 double	 retry_jitter(double d);
 #endif
 

@@ -23,7 +23,8 @@ struct spooler {
 	struct msg	*m;
 	int		 ignore_dots;
 	long long	 max_size;
-	int		 skip_line;	/* dropping the mbox "From " line */
+	int		 skip_line;	/* dropping the mbox "From " line: 1,
+					   then 2 after a CR ended it */
 	int		 started;	/* the first line has been judged */
 	char		 head[5];	/* first octets, to spot "From " */
 	size_t		 nhead;
@@ -160,6 +161,27 @@ spool_run(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 	return n;
 }
 
+/*
+ * The mbox "From " line being dropped, up to its line end, which is
+ * what it is everywhere else: a run of CRs with or without an LF, or an
+ * LF.  Returns 1 when ch belongs to the line.
+ */
+static int
+spool_skip(struct spooler *sp, char ch)
+{
+	if (sp->skip_line == 1) {
+		if (ch == '\r')
+			sp->skip_line = 2;	/* CRs, an LF may follow */
+		else if (ch == '\n')
+			sp->skip_line = 0;
+		return 1;
+	}
+	if (ch == '\r')
+		return 1;
+	sp->skip_line = 0;
+	return ch == '\n';
+}
+
 /* The first octets decide whether a leading mbox "From " line goes. */
 static int
 spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
@@ -182,11 +204,8 @@ spool_feed(struct spooler *sp, const char *buf, size_t len, struct fail *f)
 					return -1;
 			continue;
 		}
-		if (sp->skip_line) {
-			if (buf[i] == '\n')
-				sp->skip_line = 0;
+		if (sp->skip_line && spool_skip(sp, buf[i]))
 			continue;
-		}
 		if (!sp->bol && !sp->dotline && sp->crs == 0) {
 			n = spool_run(sp, buf + i, len - i, f);
 			if (n == (size_t)-1)
@@ -434,8 +453,9 @@ wire_byte(struct wire *w, char ch)
 }
 
 /*
- * Mid-line, the octets up to the line end or the fold go out as they
- * are: copy them in bulk.  Returns how many (at least 1), or (size_t)-1.
+ * Mid-line, the octets up to the line end (LF or CR) or the fold go out
+ * as they are: copy them in bulk.  Returns how many (at least 1), or
+ * (size_t)-1.
  */
 static size_t
 wire_run(struct wire *w, const char *p, size_t n)
@@ -444,6 +464,8 @@ wire_run(struct wire *w, const char *p, size_t n)
 	size_t k, room;
 
 	if ((nl = memchr(p, '\n', n)) != NULL)
+		n = (size_t)(nl - p);
+	if ((nl = memchr(p, '\r', n)) != NULL)
 		n = (size_t)(nl - p);
 	if (n > WIRE_LINE_MAX - w->col)
 		n = WIRE_LINE_MAX - w->col;
@@ -458,13 +480,36 @@ wire_run(struct wire *w, const char *p, size_t n)
 	}
 	w->col += n;
 	w->total += (long long)n;
+	w->cr = 0;
 	return n;
 }
 
 /*
- * LF becomes CRLF; a line starting with "." gets another (RFC 5321
- * 4.5.2); a line longer than 998 octets is folded with CRLF SP, as
- * Postfix's smtp_line_length_limit does, so SES never sees one.
+ * A line end.  The spool holds LF ends only, but whatever is given here
+ * goes out safely and as the spool reads its input: a bare CR, which a
+ * receiver may take for a line end (RFC 5321 2.3.8), ends the line as
+ * LF does, and a run of CRs with or without an LF after it is one line
+ * end.  Either way the next line is dot-stuffed.
+ */
+static int
+wire_eol(struct wire *w, char ch)
+{
+	int after_cr = w->cr;
+
+	w->cr = ch == '\r';
+	if (after_cr)
+		return 0;
+	if (wire_byte(w, '\r') == -1 || wire_byte(w, '\n') == -1)
+		return -1;
+	w->bol = 1;
+	w->col = 0;
+	return 0;
+}
+
+/*
+ * LF (or a bare CR) becomes CRLF; a line starting with "." gets another
+ * (RFC 5321 4.5.2); a line longer than 998 octets is folded with CRLF
+ * SP, as Postfix's smtp_line_length_limit does, so SES never sees one.
  */
 int
 wire_put(struct wire *w, const char *p, size_t n)
@@ -472,21 +517,19 @@ wire_put(struct wire *w, const char *p, size_t n)
 	size_t i, run;
 
 	for (i = 0; i < n; i++) {
-		if (!w->bol && w->col < WIRE_LINE_MAX && p[i] != '\n') {
+		if (p[i] == '\n' || p[i] == '\r') {
+			if (wire_eol(w, p[i]) == -1)
+				return -1;
+			continue;
+		}
+		if (!w->bol && w->col < WIRE_LINE_MAX) {
 			run = wire_run(w, p + i, n - i);
 			if (run == (size_t)-1)
 				return -1;
 			i += run - 1;
 			continue;
 		}
-		if (p[i] == '\n') {
-			if (wire_byte(w, '\r') == -1 ||
-			    wire_byte(w, '\n') == -1)
-				return -1;
-			w->bol = 1;
-			w->col = 0;
-			continue;
-		}
+		w->cr = 0;
 		if (w->bol && p[i] == '.') {
 			if (wire_byte(w, '.') == -1)
 				return -1;

@@ -42,6 +42,7 @@ struct server {
 	char			 buf[SRV_BUF];
 	size_t			 pos, len;
 	int			 eof;
+	int			 crlf;		/* last line ended in CR LF */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -62,49 +63,93 @@ srv_reply(struct server *sv, const char *fmt, ...)
 }
 
 /*
- * The next input line, without its LF (and CR): 1 with *lp and *lenp
- * set (*partial when the line is longer than the buffer and goes on), 0
- * at EOF, -1 on error or when the client is silent for SRV_IDLE.
+ * How an input line ended.  Only CR LF counts for the end of DATA (RFC
+ * 5321 4.1.1.4): a bare LF is taken for a line end elsewhere, but a
+ * receiver that ended DATA on it could be made to read part of a
+ * message as commands (SMTP smuggling).
+ */
+enum srv_eol {
+	SRV_EOL_PART = 0,	/* longer than the buffer: the line goes on */
+	SRV_EOL_EOF,		/* the input ended without a line end */
+	SRV_EOL_LF,		/* a bare LF */
+	SRV_EOL_CRLF
+};
+
+/*
+ * The next line from what was read, without its line end (the CR only
+ * when right before the LF); 0 when none is complete yet.  A full buffer
+ * is handed out as a part, keeping a final CR back: it may be the CR of
+ * a CR LF whose LF has not been read yet.
  */
 static int
-srv_line(struct server *sv, char **lp, size_t *lenp, int *partial)
+srv_take(struct server *sv, char **lp, size_t *lenp, enum srv_eol *eol)
+{
+	char *p = sv->buf + sv->pos, *nl;
+	size_t avail = sv->len - sv->pos, n;
+
+	if ((nl = memchr(p, '\n', avail)) != NULL) {
+		n = (size_t)(nl - p);
+		sv->pos += n + 1;
+		*eol = n > 0 && p[n - 1] == '\r' ? SRV_EOL_CRLF : SRV_EOL_LF;
+		if (*eol == SRV_EOL_CRLF)
+			n--;
+	} else if (sv->eof && avail > 0) {
+		sv->pos += avail;
+		n = avail - (p[avail - 1] == '\r' ? 1 : 0);
+		*eol = SRV_EOL_EOF;
+	} else if (sv->pos == 0 && sv->len == sizeof(sv->buf)) {
+		n = avail - (p[avail - 1] == '\r' ? 1 : 0);
+		sv->pos += n;
+		*eol = SRV_EOL_PART;
+	} else
+		return 0;
+	if (*eol != SRV_EOL_PART)
+		sv->crlf = *eol == SRV_EOL_CRLF;
+	*lp = p;
+	*lenp = n;
+	return 1;
+}
+
+/* Read more input: 0, or -1 on error or SRV_IDLE seconds of silence. */
+static int
+srv_fill(struct server *sv)
 {
 	struct pollfd pfd;
-	char *nl;
 	ssize_t n;
 
-	for (;;) {
-		nl = memchr(sv->buf + sv->pos, '\n', sv->len - sv->pos);
-		if (nl != NULL || (sv->eof && sv->len > sv->pos) ||
-		    (sv->pos == 0 && sv->len == sizeof(sv->buf))) {
-			*lp = sv->buf + sv->pos;
-			*partial = nl == NULL && !sv->eof;
-			*lenp = nl ? (size_t)(nl - *lp) : sv->len - sv->pos;
-			sv->pos += *lenp + (nl ? 1 : 0);
-			if (!*partial && *lenp > 0 && (*lp)[*lenp - 1] == '\r')
-				(*lenp)--;
-			return 1;
-		}
+	memmove(sv->buf, sv->buf + sv->pos, sv->len - sv->pos);
+	sv->len -= sv->pos;
+	sv->pos = 0;
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	if ((n = poll(&pfd, 1, SRV_IDLE * 1000)) == 0)
+		return -1;
+	if (n == -1 && errno != EINTR)
+		return -1;
+	n = read(STDIN_FILENO, sv->buf + sv->len, sizeof(sv->buf) - sv->len);
+	if (n == 0)
+		sv->eof = 1;
+	else if (n > 0)
+		sv->len += (size_t)n;
+	else if (errno != EINTR && errno != EAGAIN)
+		return -1;
+	return 0;
+}
+
+/*
+ * The next input line: 1 with *lp, *lenp and *eol set, 0 at EOF, -1 on
+ * error or when the client is silent for SRV_IDLE.
+ */
+static int
+srv_line(struct server *sv, char **lp, size_t *lenp, enum srv_eol *eol)
+{
+	while (!srv_take(sv, lp, lenp, eol)) {
 		if (sv->eof)
 			return 0;
-		memmove(sv->buf, sv->buf + sv->pos, sv->len - sv->pos);
-		sv->len -= sv->pos;
-		sv->pos = 0;
-		pfd.fd = STDIN_FILENO;
-		pfd.events = POLLIN;
-		if ((n = poll(&pfd, 1, SRV_IDLE * 1000)) == 0)
-			return -1;
-		if (n == -1 && errno != EINTR)
-			return -1;
-		n = read(STDIN_FILENO, sv->buf + sv->len,
-		    sizeof(sv->buf) - sv->len);
-		if (n == 0)
-			sv->eof = 1;
-		else if (n > 0)
-			sv->len += (size_t)n;
-		else if (errno != EINTR && errno != EAGAIN)
+		if (srv_fill(sv) == -1)
 			return -1;
 	}
+	return 1;
 }
 
 static void
@@ -295,9 +340,26 @@ srv_submit(struct server *sv, struct msg *m)
 }
 
 /*
- * DATA: read to the lone dot, undoing the dot-stuffing (RFC 5321
- * 4.5.2), into a spool; then submit.  Returns -1 when the input ended
- * before the dot (nothing is sent).
+ * The end of DATA is CR LF "." CR LF and nothing else (RFC 5321
+ * 4.1.1.4), the CR LF before the dot being the previous line's (the
+ * DATA command's for the first line).  A dot line ended otherwise, or
+ * after a bare LF, is content: it reaches SES dot-stuffed, so it can end
+ * neither this DATA nor SES's.
+ */
+static int
+srv_data_end(int bol, int prev_crlf, const char *line, size_t len,
+    enum srv_eol eol)
+{
+	return bol && prev_crlf && eol == SRV_EOL_CRLF && len == 1 &&
+	    line[0] == '.';
+}
+
+/*
+ * DATA: read to the end of data, undoing the dot-stuffing (RFC 5321
+ * 4.5.2: a leading dot followed by text was doubled), into a spool; then
+ * submit.  A lone dot that is not the end stays a dot, also when a bare
+ * CR follows it.  Returns -1 when the input ended before the end of data
+ * (nothing is sent).
  */
 static int
 srv_data(struct server *sv)
@@ -305,9 +367,10 @@ srv_data(struct server *sv)
 	struct spooler *sp;
 	struct fail f;
 	struct msg m;
+	enum srv_eol eol;
 	char *line;
 	size_t len;
-	int bol = 1, partial, rv, bad = 0;
+	int bol = 1, prev, rv, bad = 0;
 
 	memset(&f, 0, sizeof(f));
 	if ((sp = msg_spool_open(1, sv->c->max_message_size, &m, &f)) ==
@@ -316,18 +379,21 @@ srv_data(struct server *sv)
 		return 0;
 	}
 	srv_reply(sv, "354 End data with <CR><LF>.<CR><LF>");
-	while ((rv = srv_line(sv, &line, &len, &partial)) == 1) {
-		if (bol && !partial && len == 1 && line[0] == '.')
+	for (;;) {
+		prev = sv->crlf;
+		if ((rv = srv_line(sv, &line, &len, &eol)) != 1 ||
+		    srv_data_end(bol, prev, line, len, eol))
 			break;
-		if (bol && len > 0 && line[0] == '.') {
+		if (bol && len > 1 && line[0] == '.' && line[1] != '\r') {
 			line++;
 			len--;
 		}
-		/* After a refusal, read on to the dot and drop the rest. */
+		/* After a refusal, read on to the end and drop the rest. */
 		if (!bad && (msg_spool_write(sp, line, len, &f) == -1 ||
-		    (!partial && msg_spool_write(sp, "\n", 1, &f) == -1)))
+		    (eol != SRV_EOL_PART && msg_spool_write(sp, "\n", 1,
+		    &f) == -1)))
 			bad = 1;
-		bol = !partial;
+		bol = eol != SRV_EOL_PART;
 	}
 	if (rv != 1 || bad) {
 		if (rv == 1)
@@ -409,9 +475,10 @@ int
 server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 {
 	struct server *sv;
+	enum srv_eol eol;
 	char *line;
 	size_t len;
-	int partial, rv;
+	int rv;
 
 	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
 		log_error("-bs: out of memory");
@@ -422,11 +489,11 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 	sv->verbose = verbose;
 	srv_reply(sv, "220 %s ESMTP ses-sendmail: mail goes to Amazon SES",
 	    addr_fqdn());
-	while ((rv = srv_line(sv, &line, &len, &partial)) == 1) {
-		if (partial || len > SRV_CMD_MAX) {
+	while ((rv = srv_line(sv, &line, &len, &eol)) == 1) {
+		if (eol == SRV_EOL_PART || len > SRV_CMD_MAX) {
 			/* Drop the rest of an overlong line, then say so. */
-			while (partial && srv_line(sv, &line, &len,
-			    &partial) == 1)
+			while (eol == SRV_EOL_PART && srv_line(sv, &line,
+			    &len, &eol) == 1)
 				;
 			srv_reply(sv, "500 5.5.2 Line too long");
 			continue;

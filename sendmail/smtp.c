@@ -523,6 +523,12 @@ smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
 	size_t done;
 	int n;
 
+	if (!addr_path_safe(from) || !addr_path_safe(rcpt)) {
+		fail_set(f, FAIL_DATA, SMTP_STAGE_MAIL, "an address holds a "
+		    "blank, '<', '>' or a control character: refused before "
+		    "MAIL FROM");
+		return -1;
+	}
 	smtp_goto(s, SMTP_STATE_MAIL);
 	if (smtp_cmd(s, f, "MAIL FROM:<%s>", from) == -1 ||
 	    smtp_expect(s, 2, f) == -1)
@@ -661,6 +667,35 @@ smtp_body(struct smtp *s, struct plan *p, struct fail *f)
 	return 0;
 }
 
+/*
+ * The last defence of the MAIL and RCPT lines: an address with a blank,
+ * '<', '>' or a control character would end the path early and pass the
+ * rest for ESMTP parameters (NOTIFY=, ORCPT=) or for commands.  addr.c
+ * and conf.c give none; should one come anyway, the transaction is not
+ * begun.  Returns 0, or -1 with f set.
+ */
+static int
+smtp_paths_ok(const struct plan *p, const size_t *idx, size_t n,
+    struct fail *f)
+{
+	size_t i;
+
+	if (!addr_path_safe(p->sender)) {
+		fail_set(f, FAIL_DATA, SMTP_STAGE_MAIL, "the sender address "
+		    "holds a blank, '<', '>' or a control character: refused "
+		    "before MAIL FROM");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!addr_path_safe(p->rcpts.v[idx[i]].addr)) {
+			fail_set(f, FAIL_DATA, SMTP_STAGE_RCPT, "recipient %zu "
+			    "holds a blank, '<', '>' or a control character: "
+			    "refused before MAIL FROM", idx[i] + 1);
+			return -1;
+		}
+	return 0;
+}
+
 int
 smtp_send(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
     char *id, size_t idlen, struct fail *f, struct fail *rf)
@@ -672,7 +707,7 @@ smtp_send(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
 		    "transaction in state %s", smtp_state_names[s->state]);
 		return -1;
 	}
-	if (smtp_mail(s, p, f) == -1)
+	if (smtp_paths_ok(p, idx, n, f) == -1 || smtp_mail(s, p, f) == -1)
 		goto fail;
 	if ((accepted = smtp_rcpts(s, p, idx, n, f, rf)) == -1)
 		goto fail;
@@ -737,5 +772,21 @@ smtp_test_replies(int fd, unsigned int *ext, long long *size)
 	*ext = s.ext;
 	*size = s.size_max;
 	return n;
+}
+
+/* smtp_send() on a session READY over fd, for the unit tests. */
+int
+smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
+    struct fail *f)
+{
+	struct smtp s;
+	char id[SES_REPLY_MAX];
+
+	memset(&s, 0, sizeof(s));
+	s.c.fd = fd;
+	s.c.timeout = 1;
+	s.state = SMTP_STATE_READY;
+	(void)strlcpy(s.relay, "test", sizeof(s.relay));
+	return smtp_send(&s, p, idx, n, id, sizeof(id), f, NULL);
 }
 #endif

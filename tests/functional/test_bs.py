@@ -140,7 +140,7 @@ def ses_id(text):
     return m.group(1) if m else None
 
 
-t = Tap(deadline=90)
+t = Tap(deadline=150)
 start = time.monotonic()
 
 with Sim(t.tmp) as sim:
@@ -244,8 +244,14 @@ with Sim(t.tmp) as sim:
         t.eq(s.cmd("HELO client.example", eol=b"\n"), 250,
              "HELO (LF): 250")
         t.eq(len(s.last), 1, "HELO: a one-line 250", s.last)
-        codes, code, text = s.message(body("lf", b"..dot", b"end"),
-                                      eol=b"\n")
+        codes = [s.cmd("MAIL FROM:<%s>" % SENDER, eol=b"\n"),
+                 s.cmd("RCPT TO:<%s>" % RCPT, eol=b"\n"),
+                 s.cmd("DATA", eol=b"\n")]
+        # RFC 5321 4.1.1.4: only CR LF . CR LF ends the data, so an
+        # LF-only client ends its last line with CR LF before the dot.
+        s.send(b"\n".join(body("lf", b"..dot", b"end")) + b"\r\n.\r\n")
+        code, lines = s.reply()
+        text = lines[-1] if lines else ""
         t.eq((codes, code), ([250, 250, 354], 250),
              "a message with LF line ends: 250", text)
         t.eq(s.cmd("QUIT", eol=b"\n"), 221, "QUIT (LF): 221")
@@ -256,6 +262,98 @@ with Sim(t.tmp) as sim:
             t.ok(msgs[0]["eml"].endswith(b"\r\n\r\n.dot\r\nend\r\n") and
                  b"\n" not in msgs[0]["eml"].replace(b"\r\n", b""),
                  "LF input: CRLF on the wire, unstuffed", msgs[0]["eml"])
+
+    # --- SMTP smuggling: only CR LF . CR LF ends DATA ---------------------
+    # A dot line ended by a bare LF or CR, or after one, is content (RFC
+    # 5321 4.1.1.4; CVE-2023-51764 for Postfix): the commands after it
+    # stay in the one message, which reaches SES with the dot stuffed.
+    SMUGGLED = (b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example."
+                b"org>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n")
+    AS_CONTENT = b"\r\n.\r\n" + SMUGGLED        # as SES must store it
+
+    def session(conf, head, data, slow=b""):
+        """One -bs session: the greeting, then `head` (the commands up to
+        and including DATA, pipelined), then `slow` one octet per write,
+        then `data` with the true end of data and QUIT; stdin is closed.
+        (codes of every reply, exit code, stderr)."""
+        s = Bs(conf)
+        s.send(head)
+        for i in range(len(slow)):
+            s.send(slow[i:i + 1])
+            time.sleep(0.01)            # one read() each, most likely
+        s.send(data + b"\r\n.\r\nQUIT\r\n")
+        s.proc.stdin.close()
+        codes = []
+        while True:
+            code, lines = s.reply()
+            if not lines:
+                break
+            codes.append(code)
+        return codes, s.finish(), s.errlog()
+
+    ENVELOPE = ("EHLO client.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>"
+                "\r\n" % (SENDER, RCPT)).encode()
+    HEAD = b"".join(ln + b"\r\n" for ln in body("smuggle"))
+    OK_CODES = [220, 250, 250, 250, 354, 250, 221]
+
+    def smuggle_case(name, head, data, slow=b"", want=AS_CONTENT,
+                     codes=OK_CODES, stored=1):
+        with t.case("smuggling: " + name):
+            sim.scenario(name="smuggle")
+            got, rc, err = session(CONF, head, data, slow)
+            t.eq((got, rc), (codes, 0), "%s: one transaction, the "
+                 "smuggled commands get no reply" % name, err)
+            sim.wait_closed()
+            msgs = sim.messages()
+            t.eq([(m["mail_from"], m["rcpt"]) for m in msgs],
+                 [(SENDER, [RCPT])] * stored,
+                 "%s: SES got %d message(s), none to the victim" %
+                 (name, stored), msgs)
+            t.ok(not any("victim" in ln or "evil" in ln
+                         for ln in sim.transcript()),
+                 "%s: no smuggled command on the wire to SES" % name,
+                 sim.transcript())
+            if stored:
+                m = msgs[0] if msgs else {"eml": b"", "raw": b""}
+                t.ok(want in m["eml"],
+                     "%s: the smuggled lines are content" % name, m["eml"])
+                t.ok(want.replace(b"\r\n.\r\n", b"\r\n..\r\n") in
+                     m["raw"], "%s: the dot stuffed on the wire" % name,
+                     m["raw"])
+
+    DATA_CMD = ENVELOPE + b"DATA\r\n" + HEAD + b"hello"
+    for name, sep in (("LF . LF", b"\n.\n"), ("CR LF . LF", b"\r\n.\n"),
+                      ("LF . CR LF", b"\n.\r\n"), ("LF . CR", b"\n.\r"),
+                      ("CR . CR", b"\r.\r"), ("CR . CR LF", b"\r.\r\n"),
+                      ("CR LF . CR CR LF", b"\r\n.\r\r\n")):
+        smuggle_case(name, DATA_CMD, sep[1:] + SMUGGLED[:-2],
+                     slow=sep[:1], want=b"hello" + AS_CONTENT[:-2])
+    smuggle_case("LF . LF fed one octet at a time", DATA_CMD,
+                 SMUGGLED[:-2], slow=b"\n.\n",
+                 want=b"hello" + AS_CONTENT[:-2])
+    smuggle_case("LF .. LF", DATA_CMD, b"\n..\n" + SMUGGLED[:-2],
+                 want=b"hello" + AS_CONTENT[:-2])
+    # At the very start of DATA the CR LF before the dot is the DATA
+    # command's own.
+    smuggle_case("DATA CR LF . LF", ENVELOPE + b"DATA\r\n",
+                 b".\n" + SMUGGLED[:-2], want=AS_CONTENT[:-2])
+    smuggle_case("DATA LF . CR LF", ENVELOPE + b"DATA\n",
+                 b".\r\n" + SMUGGLED[:-2], want=AS_CONTENT[:-2])
+    # A refused message (NUL) is read to the true end, then refused.
+    smuggle_case("NUL, then LF . LF", DATA_CMD, b"\0\n.\n" +
+                 SMUGGLED[:-2], codes=[220, 250, 250, 250, 354, 554, 221],
+                 stored=0)
+
+    # The true end still ends DATA when the input buffer (64 KiB) cuts a
+    # long line between its CR and its LF.
+    with t.case("CR LF cut by the input buffer"):
+        sim.scenario(name="cut")
+        got, rc, err = session(CONF, DATA_CMD[:-5], b"a" * 65535)
+        t.eq((got, rc), (OK_CODES, 0), "a 65535-octet line, then CR LF . "
+             "CR LF: the end of data", err)
+        msgs = sim.messages()
+        t.ok(len(msgs) == 1 and msgs[0]["eml"].endswith(b"a\r\n"),
+             "the message stored, the long line last", len(msgs))
 
     # --- -bs -i ------------------------------------------------------------
     with t.case("-bs -i"):

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the RFC 5322 address-list parser and the sender
  * parser (addr.c).  Invariants: a parsed address fits SES_MAX_ADDR and
- * holds no control character; an error is one non-empty line.
+ * can go on a MAIL or RCPT line as it is (no blank, '<', '>', control
+ * or 8-bit octet); an error is one non-empty line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +22,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (addr_parse_list((const char *)d, n, &l, err, sizeof(err)) == 0) {
 		for (i = 0; i < l.n; i++) {
 			if (strlen(l.v[i].addr) > SES_MAX_ADDR ||
-			    addr_has_ctl(l.v[i].addr, strlen(l.v[i].addr)))
+			    addr_has_ctl(l.v[i].addr, strlen(l.v[i].addr)) ||
+			    strpbrk(l.v[i].addr, " <>") != NULL ||
+			    !addr_path_safe(l.v[i].addr))
 				abort();
 			(void)addr_is_local(l.v[i].addr);
 		}
@@ -32,7 +35,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	memcpy(s, d, n);
 	s[n] = '\0';
-	(void)addr_parse_sender(s, out, sizeof(out), err, sizeof(err));
+	if (addr_parse_sender(s, out, sizeof(out), err, sizeof(err)) == 0 &&
+	    (strpbrk(out, " <>") != NULL || !addr_path_safe(out)))
+		abort();
 	free(s);
 	return 0;
 }

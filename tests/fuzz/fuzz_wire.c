@@ -3,7 +3,9 @@
  * wire writer (CRLF out, dot-stuffing, folding) of msg.c.  The first
  * octet picks -i.  Invariants on what would go to SES: only CRLF line
  * ends, no line over 998 octets, no line that is a lone dot or starts
- * with a single dot, and the size msg_wire_size() predicts.
+ * with a single dot, and the size msg_wire_size() predicts.  The same
+ * input is also given to the wire writer directly, bare CRs and all:
+ * whatever it is handed, nothing can end SES's DATA early.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +72,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n == 0)
 		return 0;
+	memset(&ck, 0, sizeof(ck));
+	wire_init(&w, check_sink, &ck);
+	if (wire_put(&w, (const char *)d + 1, n - 1) == 0 &&
+	    wire_put(&w, "\n", 1) == 0 && wire_flush(&w) == 0 &&
+	    (ck.col != 0 || ck.total != w.total))
+		abort();
 	memset(&f, 0, sizeof(f));
 	if ((sp = msg_spool_open(d[0] & 1, 1 << 20, &m, &f)) == NULL)
 		return 0;

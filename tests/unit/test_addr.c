@@ -163,15 +163,14 @@ test_folds(void)
 	is_str(names, "Joe|-", "folded name trimmed");
 	parse("\"Doe,\r\n John\" <j@x.example>");
 	is_str(names, "\"Doe, John\"", "fold inside a quoted name unfolded");
-	parse("\"john\n doe\"@x.example");
-	is_str(addrs, "\"john doe\"@x.example", "fold inside quoted local");
+	refused("\"john\n doe\"@x.example", "in the quoted local part");
 }
 
 static void
 test_forms(void)
 {
-	parse("\"john doe\"@example.com");
-	is_str(addrs, "\"john doe\"@example.com", "quoted local part kept");
+	parse("\"john.doe\"@example.com");
+	is_str(addrs, "\"john.doe\"@example.com", "quoted local part kept");
 	parse("\"a\\\"b\"@x.example");
 	is_str(addrs, "\"a\\\"b\"@x.example", "escape in quoted local kept");
 	parse("\"a@b\"@c.example");
@@ -190,6 +189,64 @@ test_forms(void)
 	is_str(addrs, "a@b.example", "leading and trailing empty elements");
 	parse("john . doe @ example . com");
 	is_str(addrs, "john.doe@example.com", "obsolete blanks around dots");
+}
+
+/*
+ * Nothing that reaches a MAIL or RCPT line may end its path early: an
+ * address literal is an IPv4 or IPv6 address and nothing else, and a
+ * quoted local part holds no blank, '<' or '>' (audit: ESMTP parameters
+ * injected as "a@[1.2.3.4> NOTIFY=SUCCESS ORCPT=x]").
+ */
+static void
+test_inject(void)
+{
+	static const char *const bad[] = {
+		"a@[1.2.3.4> NOTIFY=SUCCESS ORCPT=x]",
+		"<a@[1.2.3.4> NOTIFY=SUCCESS ORCPT=x]>",
+		"Joe <a@[1.2.3.4> NOTIFY=SUCCESS]>",
+		"a@[1.2.3.4 NOTIFY=SUCCESS]",
+		"a@[IPv6:2001:db8::1> NOTIFY=SUCCESS]",
+		"a@[ 192.0.2.1 ]",
+		"a@[192.0.2.256]",
+		"a@[192.0.2]",
+		"a@[192.0.2.1.5]",
+		"a@[\\1.2.3.4]",
+		"a@[]",
+		"a@[IPv6:]",
+		"a@[IPv6:2001:db8::1%eth0]",
+		"a@[x-tag:content]",
+		"a@[example.com]",
+	};
+	static const char *const badq[] = {
+		"\"a> NOTIFY=SUCCESS\"@example.com",
+		"Joe <\"a> NOTIFY=SUCCESS\"@example.com>",
+		"\"a>b\"@example.com",
+		"\"a<b\"@example.com",
+		"\"a b\"@example.com",
+		"\"a\\ b\"@example.com",
+		"\"a\\>b\"@example.com",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused(bad[i], "invalid address literal");
+	for (i = 0; i < sizeof(badq) / sizeof(badq[0]); i++)
+		refused(badq[i], "in the quoted local part");
+	parse("a@[192.0.2.1], b@[IPv6:2001:db8::1], c@[IPv6:::ffff:192.0.2.1]");
+	is_str(addrs, "a@[192.0.2.1] b@[IPv6:2001:db8::1] "
+	    "c@[IPv6:::ffff:192.0.2.1]", "IPv4, IPv6 and IPv6v4 literals kept");
+	parse("\"a(b)\\\"c\"@example.com");
+	is_str(addrs, "\"a(b)\\\"c\"@example.com",
+	    "a quoted local part without blanks or angles kept");
+	is_int(addr_path_safe("a@b.example"), 1, "path safe: plain");
+	is_int(addr_path_safe(""), 1, "path safe: the null sender");
+	is_int(addr_path_safe("\"a@b\"@c.example"), 1, "path safe: quotes");
+	is_int(addr_path_safe("a b@c"), 0, "path unsafe: blank");
+	is_int(addr_path_safe("a>b@c"), 0, "path unsafe: '>'");
+	is_int(addr_path_safe("a<b@c"), 0, "path unsafe: '<'");
+	is_int(addr_path_safe("a@c\r\n"), 0, "path unsafe: CR LF");
+	is_int(addr_path_safe("a\x7f@c"), 0, "path unsafe: DEL");
+	is_int(addr_path_safe("\xc3\xa9@c"), 0, "path unsafe: 8-bit");
 }
 
 static void
@@ -352,6 +409,10 @@ test_sender(void)
 	sender("<a@b.example", -1, "missing '>'");
 	sender("\"unbalanced", -1, "unbalanced quote in sender");
 	sender("(just a comment)", -1, "no address in sender");
+	sender("a@[1.2.3.4> NOTIFY=SUCCESS]", -1, "invalid address literal");
+	sender("<\"a> NOTIFY=SUCCESS\"@example.com>", -1,
+	    "in the quoted local part");
+	sender("a@[192.0.2.1]", 0, "a@[192.0.2.1]");
 	ok(addr_parse_sender("a@b.example", small, sizeof(small), err,
 	    sizeof(err)) == -1 && small[0] == '\0', "sender longer than out");
 }
@@ -439,6 +500,7 @@ main(void)
 	test_groups();
 	test_folds();
 	test_forms();
+	test_inject();
 	test_idna();
 	test_refused();
 	test_lengths();

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,16 @@ wire_of(const char *in, int ignore_dots)
 	return mb.p;
 }
 
-static void
+static void __attribute__((format(printf, 4, 5)))
 check_wire(const char *in, int ignore_dots, const char *want,
-    const char *what)
+    const char *fmt, ...)
 {
-	char *got;
+	char *got, what[256];
+	va_list ap;
 
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	got = wire_of(in, ignore_dots);
 	is_str(got, want, "%s", what);
 	free(got);
@@ -98,6 +103,31 @@ test_line_ends(void)
 	check_wire("Subject: x\n\na\r\rb\r", 0,
 	    "Subject: x\r\n\r\na\r\nb\r\n", "a run of bare CRs is one end");
 	check_wire("", 0, "\r\n", "empty input: an empty header and body");
+}
+
+/*
+ * Every line end around a lone dot, as a caller may mix them: without
+ * -i each ends the message; with -i each is a stuffed dot line, so the
+ * text after it can never end SES's data.
+ */
+static void
+test_dot_ends(void)
+{
+	static const char *const seps[] = {
+		"\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r", "\r.\r\n",
+		"\r\n.\r\r\n", "\n.\r"
+	};
+	char in[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
+		(void)snprintf(in, sizeof(in), "S: x\n\na%sMAIL FROM:<e@x>\n",
+		    seps[i]);
+		check_wire(in, 0, "S: x\r\n\r\na\r\n",
+		    "no -i: a lone dot ends the message (separator %zu)", i);
+		check_wire(in, 1, "S: x\r\n\r\na\r\n..\r\nMAIL FROM:<e@x>\r\n",
+		    "-i: a lone dot is stuffed content (separator %zu)", i);
+	}
 }
 
 static void
@@ -125,6 +155,36 @@ test_dots(void)
 	    "no -i: '.' then a bare CR is a lone dot line");
 	check_wire("S: x\n\n.\rx\n", 1, "S: x\r\n\r\n..\r\nx\r\n",
 	    "-i: '.' then a bare CR is a stuffed dot line");
+	test_dot_ends();
+}
+
+/* wire_put() alone, on what the spool never holds: bare CRs. */
+static void
+check_put(const char *in, const char *want, const char *what)
+{
+	struct membuf mb = { NULL, 0 };
+	struct wire w;
+
+	wire_init(&w, mem_sink, &mb);
+	if (wire_put(&w, in, strlen(in)) == 0 && wire_flush(&w) == 0)
+		is_str(mb.p ? mb.p : "", want, "%s", what);
+	else
+		ok(0, "%s: wire_put failed", what);
+	free(mb.p);
+}
+
+static void
+test_wire_cr(void)
+{
+	check_put("a\r.\rb\n", "a\r\n..\r\nb\r\n",
+	    "wire: a bare CR ends the line, the dot after it is stuffed");
+	check_put("a\r.\r\nb\n", "a\r\n..\r\nb\r\n",
+	    "wire: CR LF after a dot line is one line end");
+	check_put("a\n.\r\r\nb\n", "a\r\n..\r\nb\r\n",
+	    "wire: CR CR LF is one line end, never a bare CR on the wire");
+	check_put("a\r\n\r\nb\n\n", "a\r\n\r\nb\r\n\r\n",
+	    "wire: empty lines stay");
+	check_put("x\r", "x\r\n", "wire: a final bare CR becomes CR LF");
 }
 
 static void
@@ -135,6 +195,10 @@ test_from_line(void)
 	check_wire("From: me@x\n\nb\n", 0, "From: me@x\r\n\r\nb\r\n",
 	    "a From: header is not an mbox line");
 	check_wire("Fro", 0, "\r\nFro\r\n", "a short message is kept");
+	check_wire("From me@x\rS: x\r\r\n\rb\r", 0, "S: x\r\n\r\nb\r\n",
+	    "a bare CR ends the mbox From line as any other line");
+	check_wire("From me@x\r\nS: x\n\nb\n", 0, "S: x\r\n\r\nb\r\n",
+	    "CR LF ends the mbox From line, no empty line after it");
 }
 
 static void
@@ -245,6 +309,7 @@ main(void)
 {
 	test_line_ends();
 	test_dots();
+	test_wire_cr();
 	test_from_line();
 	test_refusals();
 	test_body_and_8bit();

@@ -181,6 +181,54 @@ test_jitter(void)
 	is_int((int)(retry_jitter(0) * 1000), 0, "no delay stays none");
 }
 
+/*
+ * Whatever reaches smtp_send(), an address that would break its MAIL or
+ * RCPT line (ESMTP parameters injected after a '>' or a blank) is
+ * refused as a data error before anything is written.
+ */
+static void
+send_refused(const char *sender, const char *rcpt, const char *what)
+{
+	struct plan p;
+	struct fail f;
+	size_t idx[2] = { 0, 1 };
+	char buf[256];
+	int sv[2];
+
+	memset(&p, 0, sizeof(p));
+	memset(&f, 0, sizeof(f));
+	(void)strlcpy(p.sender, sender, sizeof(p.sender));
+	(void)addr_add_unique(&p.rcpts, "ok@example.com", NULL);
+	(void)addr_add_unique(&p.rcpts, rcpt, NULL);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		ok(0, "%s: socketpair", what);
+		return;
+	}
+	is_int(smtp_test_send(sv[0], &p, idx, 2, &f), -1, "%s: refused",
+	    what);
+	ok(f.kind == FAIL_DATA && exitcode_for(&f) == EX_DATAERR,
+	    "  as a data error (65): %s", f.text);
+	close(sv[0]);
+	is_int(read(sv[1], buf, sizeof(buf)), 0, "  nothing was written");
+	close(sv[1]);
+	addr_free(&p.rcpts);
+}
+
+static void
+test_paths(void)
+{
+	send_refused("a@[1.2.3.4> NOTIFY=SUCCESS ORCPT=x]", "b@example.com",
+	    "a sender with '>' and a blank");
+	send_refused("a@example.com", "b@[1.2.3.4> NOTIFY=SUCCESS]",
+	    "a recipient with '>' and a blank");
+	send_refused("a@example.com", "\"b c\"@example.com",
+	    "a recipient with a blank");
+	send_refused("a@example.com", "<b@example.com",
+	    "a recipient with '<'");
+	send_refused("a\r\nRSET@example.com", "b@example.com",
+	    "a sender with CR LF");
+}
+
 int
 main(void)
 {
@@ -188,5 +236,6 @@ main(void)
 	test_readline();
 	test_table();
 	test_jitter();
+	test_paths();
 	return tap_done();
 }
