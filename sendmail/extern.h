@@ -208,6 +208,16 @@ int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
  */
 int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
+/*
+ * The text a display name as written (struct addr's name) stands for,
+ * RFC 5322 3.2.5: quoted-strings unquoted, comments dropped, one blank
+ * where the words had blanks or comments between them; encoded words
+ * are left as they are.  *text is a new string, or NULL when there is
+ * no text (text may be NULL: only *odd is wanted).  *odd is set when
+ * the name holds an '@' or a domain literal outside quotes, which a
+ * reader may take for an address.  Returns 0, or -1 out of memory.
+ */
+int	 addr_name_text(const char *name, char **text, int *odd);
 /* Does s contain CR, LF, NUL (in len) or another control character? */
 int	 addr_has_ctl(const char *s, size_t len);
 /*
