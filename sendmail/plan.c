@@ -13,69 +13,57 @@
 #include "extern.h"
 
 /*
- * A display name ready for a header: as written when it is already a
- * quoted string or an encoded word; RFC 2047 B-encoded when it has
- * non-ASCII octets; quoted when it has specials (RFC 5322 3.2.3).
+ * "Field: name <addr>", or "Field: addr" when there is no name to show,
+ * into field fld or as a new field.  name is text, written by
+ * hdr_phrase() (flags) so that nothing in it can add an address, a
+ * group, a comment or a mailbox.  The address goes on a line of its own
+ * when it would pass 78 columns (RFC 5322 2.1.1).
  */
-static char *
-plan_display_name(const char *name)
-{
-	const char *p;
-	char *b64, *out;
-	int specials = 0, eightbit = 0;
-
-	if (name[0] == '"' || strncmp(name, "=?", 2) == 0)
-		return strdup(name);
-	for (p = name; *p != '\0'; p++) {
-		if ((unsigned char)*p >= 0x80)
-			eightbit = 1;
-		else if (strchr("()<>[]:;@\\,.\"", *p) != NULL)
-			specials = 1;
-	}
-	if (eightbit) {
-		if ((b64 = creds_base64(name)) == NULL)
-			return NULL;
-		out = NULL;
-		if (asprintf(&out, "=?UTF-8?B?%s?=", b64) == -1)
-			out = NULL;
-		free(b64);
-		return out;
-	}
-	if (!specials)
-		return strdup(name);
-	/* Escape backslashes and quotes inside the quoted string. */
-	if ((out = malloc(strlen(name) * 2 + 3)) == NULL)
-		return NULL;
-	b64 = out;
-	*b64++ = '"';
-	for (p = name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			*b64++ = '\\';
-		*b64++ = *p;
-	}
-	*b64++ = '"';
-	*b64 = '\0';
-	return out;
-}
-
-/* "Field: Name <addr>" or "Field: addr" into field f, or a new field. */
 static int
 plan_set_mailbox(struct hdrs *h, struct hdr_field *fld, const char *field,
-    const char *name, const char *addr)
+    const char *name, int flags, const char *addr)
 {
+	const char *last, *sep;
 	char *dn = NULL;
+	size_t col;
 	int rv;
 
-	if (name != NULL && name[0] != '\0' &&
-	    (dn = plan_display_name(name)) == NULL)
+	if (name != NULL && (dn = hdr_phrase(name, flags)) == NULL)
 		return -1;
-	if (fld != NULL)
-		rv = dn ? hdr_replace(fld, "%s: %s <%s>", field, dn, addr) :
-		    hdr_replace(fld, "%s: %s", field, addr);
-	else
-		rv = dn ? hdr_add(h, "%s: %s <%s>", field, dn, addr) :
+	if (dn == NULL || dn[0] == '\0') {
+		free(dn);
+		return fld != NULL ? hdr_replace(fld, "%s: %s", field, addr) :
 		    hdr_add(h, "%s: %s", field, addr);
+	}
+	if ((last = strrchr(dn, '\n')) != NULL)
+		col = strlen(last + 1);
+	else
+		col = strlen(field) + 2 + strlen(dn);
+	sep = col + 3 + strlen(addr) > 78 ? "\n " : " ";
+	if (fld != NULL)
+		rv = hdr_replace(fld, "%s: %s%s<%s>", field, dn, sep, addr);
+	else
+		rv = hdr_add(h, "%s: %s%s<%s>", field, dn, sep, addr);
 	free(dn);
+	return rv;
+}
+
+/*
+ * Replace fld by from alone, keeping the display name of its first
+ * mailbox (encoded words and all, as text: never as written).
+ */
+static int
+plan_rewrite(struct hdrs *h, struct hdr_field *fld, const char *field,
+    const struct addrlist *l, const char *from)
+{
+	char *text = NULL;
+	int odd, rv;
+
+	if (l->v[0].name != NULL &&
+	    addr_name_text(l->v[0].name, &text, &odd) == -1)
+		return -1;
+	rv = plan_set_mailbox(h, fld, field, text, HDR_PHRASE_EW, from);
+	free(text);
 	return rv;
 }
 
@@ -239,9 +227,10 @@ out:
 }
 
 /*
- * From: added when missing; a local one, or one outside verified_domains,
- * replaced by from keeping its display name (the original goes to
- * Reply-To: when there is none).  Sender: likewise, or removed.
+ * From: added when missing, with the -F name or the caller's, shown as
+ * a name only.  A local one, or one outside verified_domains, replaced
+ * by from keeping its display name (the original goes to Reply-To: when
+ * there is none).  Sender: likewise, or removed.
  */
 static int
 plan_from_header(const struct conf *c, const struct plan_opts *o,
@@ -255,7 +244,7 @@ plan_from_header(const struct conf *c, const struct plan_opts *o,
 
 	if ((fld = hdr_find(&m->hdrs, "From", &i)) == NULL)
 		return plan_set_mailbox(&m->hdrs, NULL, "From", o->fullname ?
-		    o->fullname : o->caller_name, p->sender) == -1 ?
+		    o->fullname : o->caller_name, 0, p->sender) == -1 ?
 		    plan_oom(f) : 0;
 	if (plan_first_mailbox(fld, &l, err, sizeof(err)) == -1) {
 		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
@@ -276,8 +265,8 @@ plan_from_header(const struct conf *c, const struct plan_opts *o,
 	}
 	log_info("From: <%s> replaced by from <%s>%s", l.v[0].addr, c->from,
 	    local ? "" : " (outside verified_domains)");
-	if (plan_set_mailbox(&m->hdrs, fld, "From", l.v[0].name, c->from) ==
-	    -1 || (!local && hdr_count(&m->hdrs, "Reply-To") == 0 &&
+	if (plan_rewrite(&m->hdrs, fld, "From", &l, c->from) == -1 ||
+	    (!local && hdr_count(&m->hdrs, "Reply-To") == 0 &&
 	    hdr_add(&m->hdrs, "Reply-To: %s", l.v[0].addr) == -1)) {
 		plan_oom(f);
 		goto out;
@@ -305,8 +294,7 @@ plan_sender_header(const struct conf *c, struct msg *m, struct fail *f)
 	if (addr_is_local(l.v[0].addr)) {
 		log_info("Sender: <%s> replaced by from <%s>", l.v[0].addr,
 		    c->from);
-		if (plan_set_mailbox(&m->hdrs, fld, "Sender", l.v[0].name,
-		    c->from) == -1)
+		if (plan_rewrite(&m->hdrs, fld, "Sender", &l, c->from) == -1)
 			rv = plan_oom(f);
 	} else {
 		log_info("Sender: <%s> removed (outside verified_domains)",
