@@ -7,8 +7,11 @@ The -F name (default mode, -t, -bs) is a display name and nothing more:
 whatever it holds (quotes, backslashes, specials, comments, encoded
 words, non-ASCII, invalid UTF-8, very long, blank), the generated From:
 parses to exactly one mailbox, `from`, without defects, and its display
-name decodes back to the -F text.  A display name kept from a rewritten
-From: is written again as text, never copied as written."""
+name decodes back to the -F text.
+
+Every mailbox of From: and Sender: is judged against verified_domains,
+not only the first: several mailboxes, groups, a display name that holds
+an address; repeated fields are refused; Reply-To: is left alone."""
 
 import base64
 import os
@@ -204,17 +207,37 @@ for desc, name in (("CR LF and a header", "x\r\nBcc: evil@attacker.test"),
          not sim.messages(), "-F with %s: refused (64), nothing sent" % desc,
          r)
 
-# --- a display name kept from the message: written again as text ----------
+# --- From: and Sender: in the message: every mailbox judged -----------------
 
 REWRITTEN = [
     ("a name-addr outside", b"From: \"IT Support\" <helpdesk@attacker.test>",
      [("IT Support", SENDER)], "helpdesk@attacker.test"),
+    ("the second mailbox outside",
+     b"From: ok@example.com, evil@attacker.test", [("", SENDER)],
+     "ok@example.com, evil@attacker.test"),
+    ("the second mailbox outside, named",
+     b"From: Bank <ok@example.com>, \"Bank\" <evil@attacker.test>",
+     [("Bank", SENDER)], "ok@example.com, evil@attacker.test"),
+    ("a group with one mailbox outside",
+     b"From: team: a@example.com, b@attacker.test;", [("", SENDER)],
+     "a@example.com, b@attacker.test"),
+    ("a group after an inside mailbox",
+     b"From: ok@example.com, g: evil@attacker.test;", [("", SENDER)],
+     "ok@example.com, evil@attacker.test"),
+    ("an address as the display name of an inside mailbox",
+     b"From: helpdesk@attacker.test <ok@example.com>",
+     [("helpdesk@attacker.test", SENDER)], "ok@example.com"),
+    ("a domain literal in the display name",
+     b"From: x [helpdesk@attacker.test] <ok@example.com>",
+     [("x [helpdesk@attacker.test]", SENDER)], "ok@example.com"),
     ("a display name kept as text, never as written",
      b"From: \"a\\\"b\" (c@attacker.test) d <evil@attacker.test>",
      [('a"b d', SENDER)], "evil@attacker.test"),
     ("an encoded word in the display name kept",
      b"From: =?UTF-8?B?SsO8cmdlbg==?= Smith <evil@attacker.test>",
      [("J\u00fcrgen Smith", SENDER)], "evil@attacker.test"),
+    ("a local mailbox second", b"From: ok@example.com, root",
+     [("", SENDER)], "ok@example.com"),
 ]
 for desc, field, want, reply_to in REWRITTEN:
     with t.case("From: " + desc):
@@ -224,6 +247,61 @@ for desc, field, want, reply_to in REWRITTEN:
             check_field("From: " + desc, m, "From", want)
             t.eq(field_value(m["eml"], b"Reply-To"), " " + reply_to,
                  "From: %s: the original addresses in Reply-To:" % desc)
+
+KEPT = [
+    ("one mailbox inside", b"From: \"Al\" <al@example.com>"),
+    ("two mailboxes inside", b"From: a@example.com, B <b@example.com>"),
+    ("a group inside", b"From: team: a@example.com, b@EXAMPLE.com;"),
+    ("an '@' in quotes", b"From: \"helpdesk@attacker.test\" <ok@example.com>"),
+]
+for desc, field in KEPT:
+    with t.case("From: " + desc):
+        m = send("From: " + desc + ": untouched", ["-i", RCPT],
+                 field + b"\nSubject: s\n\nbody\n")
+        if m:
+            t.eq(m["eml"].split(b"\r\n")[0], field,
+                 "From: %s: sent as written" % desc)
+            t.ok(b"Reply-To" not in m["eml"], "From: %s: no Reply-To" % desc)
+
+HEAD = b"From: Al <al@example.com>\n"
+for desc, field in (
+        ("the second mailbox outside",
+         b"Sender: ok@example.com, evil@attacker.test"),
+        ("a local and an outside mailbox",
+         b"Sender: root, evil@attacker.test"),
+        ("an address as the display name",
+         b"Sender: helpdesk@attacker.test <ok@example.com>"),
+        ("a group outside", b"Sender: g: evil@attacker.test;"),
+        ("one that cannot be parsed", b"Sender: ok@example.com <evil@x")):
+    with t.case("Sender: " + desc):
+        m = send("Sender: " + desc + ": removed", ["-i", RCPT],
+                 HEAD + field + b"\n" + BODY)
+        if m:
+            t.eq(strict(m["eml"]).get_all("Sender"), None,
+                 "Sender: %s: removed" % desc, m["eml"])
+with t.case("Sender: local mailboxes only"):
+    m = send("Sender: local mailboxes only", ["-i", RCPT],
+             HEAD + b"Sender: Web <www-data@localhost>, root\n" + BODY)
+    if m:
+        check_field("Sender: local mailboxes only", m, "Sender",
+                    [("Web", SENDER)])
+
+for name in (b"From", b"Sender"):
+    sim.scenario()
+    r = run(["-i", RCPT], stdin=HEAD + b"Sender: s@example.com\n" + name +
+            b": evil@attacker.test\n" + BODY, conf=CONF)
+    t.ok(r.rc == 65 and "duplicate header '%s'" % name.decode() in r.err and
+         sim.connections() == 0, "two %s: fields: refused (65), nothing sent"
+         % name.decode(), r)
+
+with t.case("Reply-To: is not judged"):
+    m = send("Reply-To: is not judged", ["-i", RCPT],
+             HEAD + b"Reply-To: evil@attacker.test\n" + BODY)
+    if m:
+        t.eq(field_value(m["eml"], b"Reply-To"), " evil@attacker.test",
+             "Reply-To: outside verified_domains: untouched")
+        check_field("Reply-To: is not judged", m, "From",
+                    [("Al", "al@example.com")])
 
 t.eq(sim.errors(), "", "the simulator saw nothing malformed")
 sim.stop()
