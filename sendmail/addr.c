@@ -633,6 +633,72 @@ name_from_comment(const struct tok *t, char **name)
 	return 0;
 }
 
+/* The content of a quoted-string token: quoted-pairs resolved, unfolded. */
+static size_t
+qstr_text(const struct tok *t, char *out)
+{
+	size_t i, n = 0;
+
+	for (i = 1; i + 1 < t->len; i++) {
+		if (t->p[i] == '\r' || t->p[i] == '\n')
+			continue;
+		if (t->p[i] == '\\' && i + 2 < t->len)
+			i++;
+		out[n++] = t->p[i];
+	}
+	return n;
+}
+
+int
+addr_name_text(const char *name, char **text, int *odd)
+{
+	struct lex lx;
+	struct tok t;
+	char err[SES_FAIL_TEXT], *out;
+	size_t n = 0, end = 0;
+	int gap = 0;
+
+	if (text != NULL)
+		*text = NULL;
+	*odd = 0;
+	memset(&lx, 0, sizeof(lx));
+	lx.s = name;
+	lx.len = strlen(name);
+	lx.what = "display name";
+	lx.err = err;
+	lx.errlen = sizeof(err);
+	/* Unquoting and one blank for each run of CFWS only shrink it. */
+	if ((out = malloc(lx.len + 1)) == NULL)
+		return -1;
+	/* The name was lexed with its field: an error cannot happen here,
+	 * and would only end the text. */
+	while (lex_next(&lx, &t) == 0 && t.type != TOK_END) {
+		if (t.type == TOK_COMMENT) {
+			gap = 1;
+			continue;
+		}
+		if ((gap || t.start > end) && n > 0)
+			out[n++] = ' ';
+		gap = 0;
+		end = t.start + t.len;
+		if (t.type == TOK_QSTR) {
+			n += qstr_text(&t, out + n);
+			continue;
+		}
+		/* An '@' or a domain literal: not a phrase (RFC 5322 3.2.5). */
+		if (t.type == TOK_SPECIAL || t.type == TOK_DLIT)
+			*odd = 1;
+		memcpy(out + n, t.p, t.len);
+		n += t.len;
+	}
+	out[n] = '\0';
+	if (n == 0 || text == NULL)
+		free(out);
+	else
+		*text = out;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The address list.                                                   */
 

@@ -210,6 +210,16 @@ int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
  */
 int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
+/*
+ * The text a display name as written (struct addr's name) stands for,
+ * RFC 5322 3.2.5: quoted-strings unquoted, comments dropped, one blank
+ * where the words had blanks or comments between them; encoded words
+ * are left as they are.  *text is a new string, or NULL when there is
+ * no text (text may be NULL: only *odd is wanted).  *odd is set when
+ * the name holds an '@' or a domain literal outside quotes, which a
+ * reader may take for an address.  Returns 0, or -1 out of memory.
+ */
+int	 addr_name_text(const char *name, char **text, int *odd);
 /* Does s contain CR, LF, NUL (in len) or another control character? */
 int	 addr_has_ctl(const char *s, size_t len);
 /*
@@ -307,6 +317,20 @@ int	 hdr_add(struct hdrs *h, const char *fmt, ...)
 /* Replace field f with "Name: value\n"; printf-style.  0 or -1. */
 int	 hdr_replace(struct hdr_field *f, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * A display name (RFC 5322 3.2.5 phrase) that shows text, whatever it
+ * holds, and never more than a name: runs of ASCII words as atoms or as
+ * one quoted-string, words with non-ASCII octets or "=?" (or too long
+ * for a line) as RFC 2047 B encoded words in UTF-8; folded with LF SP to
+ * fit 78 columns where it can.  A tab is shown as a space; a control or
+ * an octet that is not well-formed UTF-8 as U+FFFD.  With HDR_PHRASE_EW,
+ * words of text that are well-formed encoded words stay encoded words (a
+ * name taken from a header); without it, text is shown literally (-F).
+ * Returns a new string, "" when text is empty or only blanks, or NULL
+ * out of memory.
+ */
+#define HDR_PHRASE_EW	0x01
+char	*hdr_phrase(const char *text, int flags);
 void	 hdr_free(struct hdrs *h);
 
 struct msg {

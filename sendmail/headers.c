@@ -414,6 +414,366 @@ hdr_replace(struct hdr_field *f, const char *fmt, ...)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Display names: RFC 5322 3.2.5 phrases, RFC 2047 encoded words.      */
+
+#define PHRASE_COL0	8	/* after "Sender: ", the longest we write */
+#define PHRASE_COLS	76	/* fold before a word that would pass it */
+#define PHRASE_WORD_MAX	900	/* a longer word is encoded: its line stays
+				 * under 998 octets (RFC 5322 2.1.1) */
+#define EW_OCTETS	45	/* text in one encoded word of 75 columns */
+#define EW_MAX		75	/* RFC 2047 2 */
+
+enum pw_kind {
+	PW_ATOM,		/* atext: written as it is */
+	PW_QUOTE,		/* printable ASCII: in a quoted-string */
+	PW_ENC,			/* anything else: B encoded words */
+	PW_EW			/* an encoded word of the source, kept */
+};
+
+struct pword {
+	size_t		 off, len;	/* in the cleaned text */
+	enum pw_kind	 kind;
+};
+
+/* The phrase being written; with b NULL only counted. */
+struct pout {
+	char		*b;
+	size_t		 len;
+	size_t		 col;
+};
+
+/* RFC 5322 3.2.3 atext. */
+static int
+is_atext(int c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629 4), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;		/* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f;		/* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90;		/* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f;		/* past U+10FFFF */
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * The text as it will be shown: a tab becomes a space; a control (C0,
+ * DEL, C1) or an octet that is not well-formed UTF-8 becomes U+FFFD.
+ * A new string, or NULL out of memory.
+ */
+static char *
+phrase_clean(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), i = 0, o = 0, k;
+	char *u;
+
+	if (n > (SIZE_MAX - 1) / 3 || (u = malloc(3 * n + 1)) == NULL)
+		return NULL;
+	while (i < n) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			u[o++] = s[i++];
+			continue;
+		}
+		if (s[i] == '\t') {
+			u[o++] = ' ';
+			i++;
+			continue;
+		}
+		k = s[i] >= 0x80 ? utf8_seq(s + i, n - i) : 0;
+		if (k == 0 || (k == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			memcpy(u + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += k == 0 ? 1 : k;
+		} else {
+			memcpy(u + o, s + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	u[o] = '\0';
+	return u;
+}
+
+/* RFC 2047 2: a charset or encoding token octet. */
+static int
+is_ew_token(int c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>@,;:\"/[]?.=", c) == NULL;
+}
+
+/*
+ * Is w an encoded word that may stand for a word of a phrase: at most 75
+ * columns, B or Q, and Q text from the set RFC 2047 5 (3) allows there.
+ */
+static int
+is_ew(const char *w, size_t n)
+{
+	const char *p, *e = w + n, *set;
+
+	if (n > EW_MAX || n < 8 || memcmp(w, "=?", 2) != 0 ||
+	    memcmp(e - 2, "?=", 2) != 0)
+		return 0;
+	for (p = w + 2; p < e && is_ew_token((unsigned char)*p); p++)
+		;
+	/* p at the '?' before the encoding: "?B?" text "?=" follows. */
+	if (p == w + 2 || e - p < 6 || *p != '?' || p[2] != '?')
+		return 0;
+	if (p[1] == 'B' || p[1] == 'b')
+		set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/=";
+	else if (p[1] == 'Q' || p[1] == 'q')
+		set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789!*+-/=_";
+	else
+		return 0;
+	for (p += 3; p < e - 2; p++)
+		if (*p == '\0' || strchr(set, *p) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * How a word must be written.  "=?" anywhere would be taken for an
+ * encoded word by some readers, even inside quotes: it is encoded.
+ */
+static enum pw_kind
+phrase_kind(const char *w, size_t n, int flags)
+{
+	size_t i, q = 2;
+	int atom = 1;
+
+	if ((flags & HDR_PHRASE_EW) && is_ew(w, n))
+		return PW_EW;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)w[i] >= 0x80 ||
+		    (w[i] == '=' && i + 1 < n && w[i + 1] == '?'))
+			return PW_ENC;
+		if (!is_atext((unsigned char)w[i]))
+			atom = 0;
+		q += w[i] == '"' || w[i] == '\\' ? 2 : 1;
+	}
+	if (q > PHRASE_WORD_MAX)
+		return PW_ENC;
+	return atom ? PW_ATOM : PW_QUOTE;
+}
+
+/*
+ * Split u at each single space between two other characters (where a
+ * phrase may have a blank of its own); other blanks stay in the words.
+ * An array of *nw words, or NULL out of memory.
+ */
+static struct pword *
+phrase_words(const char *u, int flags, size_t *nw)
+{
+	struct pword *w;
+	size_t i, n = strlen(u), s = 0, k = 0;
+
+	if ((w = reallocarray(NULL, n / 2 + 1, sizeof(*w))) == NULL)
+		return NULL;
+	for (i = 1; i <= n; i++) {
+		if (i < n && !(u[i] == ' ' && u[i - 1] != ' ' &&
+		    u[i + 1] != ' ' && u[i + 1] != '\0'))
+			continue;
+		w[k].off = s;
+		w[k].len = i - s;
+		w[k].kind = phrase_kind(u + s, i - s, flags);
+		k++;
+		s = i + 1;
+	}
+	*nw = k;
+	return w;
+}
+
+static void
+pout_put(struct pout *o, const char *s, size_t n)
+{
+	if (o->b != NULL)
+		memcpy(o->b + o->len, s, n);
+	o->len += n;
+	o->col += n;
+}
+
+/* Before a word of n columns: a space, or a fold past PHRASE_COLS. */
+static void
+pout_sep(struct pout *o, size_t n)
+{
+	if (o->len == 0)
+		return;
+	if (o->col + 1 + n > PHRASE_COLS) {
+		pout_put(o, "\n ", 2);
+		o->col = 1;
+	} else
+		pout_put(o, " ", 1);
+}
+
+static void
+pout_b64(struct pout *o, const unsigned char *p, size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long v;
+	char q[4];
+	size_t i;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = b64[v >> 18 & 63];
+		q[1] = b64[v >> 12 & 63];
+		q[2] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? b64[v & 63] : '=';
+		pout_put(o, q, 4);
+	}
+}
+
+/*
+ * n octets of UTF-8 as B encoded words of at most 75 columns, each
+ * holding whole characters (RFC 2047 5): the blanks between them are
+ * not part of the text (RFC 2047 6.2).
+ */
+static void
+pout_enc(struct pout *o, const char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = n < EW_OCTETS ? n : EW_OCTETS;
+		while (k < n && ((unsigned char)p[k] & 0xc0) == 0x80)
+			k--;
+		pout_sep(o, 12 + (k + 2) / 3 * 4);
+		pout_put(o, "=?UTF-8?B?", 10);
+		pout_b64(o, (const unsigned char *)p, k);
+		pout_put(o, "?=", 2);
+		p += k;
+		n -= k;
+	}
+}
+
+/* Words a..b-1, atoms or one quoted-string, folded between words. */
+static void
+pout_ascii(struct pout *o, const char *u, const struct pword *w, size_t a,
+    size_t b, int quote)
+{
+	const char *p;
+	size_t k, i, n;
+
+	for (k = a; k < b; k++) {
+		p = u + w[k].off;
+		for (i = n = 0; i < w[k].len; i++)
+			n += quote && (p[i] == '"' || p[i] == '\\') ? 2 : 1;
+		pout_sep(o, n + (quote && k == a) + (quote && k == b - 1));
+		if (quote && k == a)
+			pout_put(o, "\"", 1);
+		for (i = 0; i < w[k].len; i++) {
+			if (quote && (p[i] == '"' || p[i] == '\\'))
+				pout_put(o, "\\", 1);
+			pout_put(o, p + i, 1);
+		}
+		if (quote && k == b - 1)
+			pout_put(o, "\"", 1);
+	}
+}
+
+/*
+ * Runs of words: ASCII words together (quoted if one of them needs it),
+ * words to encode together.  The blank between a run to encode and a
+ * neighbouring encoded word goes inside the encoding, since readers drop
+ * the blanks between encoded words (RFC 2047 6.2).
+ */
+static void
+pout_phrase(struct pout *o, const char *u, const struct pword *w, size_t nw)
+{
+	size_t a, b, s, e;
+	int quote;
+
+	for (a = 0; a < nw; a = b) {
+		b = a + 1;
+		if (w[a].kind == PW_EW) {
+			pout_sep(o, w[a].len);
+			pout_put(o, u + w[a].off, w[a].len);
+			continue;
+		}
+		quote = w[a].kind == PW_QUOTE;
+		while (b < nw && (w[b].kind == PW_ENC) ==
+		    (w[a].kind == PW_ENC) && w[b].kind != PW_EW)
+			quote |= w[b++].kind == PW_QUOTE;
+		if (w[a].kind != PW_ENC) {
+			pout_ascii(o, u, w, a, b, quote);
+			continue;
+		}
+		s = w[a].off;
+		e = w[b - 1].off + w[b - 1].len;
+		if (a > 0 && w[a - 1].kind == PW_EW)
+			s--;
+		if (b < nw && w[b].kind == PW_EW)
+			e++;
+		pout_enc(o, u + s, e - s);
+	}
+}
+
+char *
+hdr_phrase(const char *text, int flags)
+{
+	struct pout o = { NULL, 0, PHRASE_COL0 };
+	struct pword *w;
+	char *u, *out = NULL;
+	size_t nw, len;
+
+	if ((u = phrase_clean(text)) == NULL)
+		return NULL;
+	if (u[strspn(u, " ")] == '\0') {
+		free(u);
+		return strdup("");
+	}
+	if ((w = phrase_words(u, flags, &nw)) != NULL) {
+		/* Count, then write the same. */
+		pout_phrase(&o, u, w, nw);
+		len = o.len;
+		if ((out = malloc(len + 1)) != NULL) {
+			o.b = out;
+			o.len = 0;
+			o.col = PHRASE_COL0;
+			pout_phrase(&o, u, w, nw);
+			out[len] = '\0';
+		}
+	}
+	free(w);
+	free(u);
+	return out;
+}
+
 void
 hdr_free(struct hdrs *h)
 {

@@ -13,69 +13,57 @@
 #include "extern.h"
 
 /*
- * A display name ready for a header: as written when it is already a
- * quoted string or an encoded word; RFC 2047 B-encoded when it has
- * non-ASCII octets; quoted when it has specials (RFC 5322 3.2.3).
+ * "Field: name <addr>", or "Field: addr" when there is no name to show,
+ * into field fld or as a new field.  name is text, written by
+ * hdr_phrase() (flags) so that nothing in it can add an address, a
+ * group, a comment or a mailbox.  The address goes on a line of its own
+ * when it would pass 78 columns (RFC 5322 2.1.1).
  */
-static char *
-plan_display_name(const char *name)
-{
-	const char *p;
-	char *b64, *out;
-	int specials = 0, eightbit = 0;
-
-	if (name[0] == '"' || strncmp(name, "=?", 2) == 0)
-		return strdup(name);
-	for (p = name; *p != '\0'; p++) {
-		if ((unsigned char)*p >= 0x80)
-			eightbit = 1;
-		else if (strchr("()<>[]:;@\\,.\"", *p) != NULL)
-			specials = 1;
-	}
-	if (eightbit) {
-		if ((b64 = creds_base64(name)) == NULL)
-			return NULL;
-		out = NULL;
-		if (asprintf(&out, "=?UTF-8?B?%s?=", b64) == -1)
-			out = NULL;
-		free(b64);
-		return out;
-	}
-	if (!specials)
-		return strdup(name);
-	/* Escape backslashes and quotes inside the quoted string. */
-	if ((out = malloc(strlen(name) * 2 + 3)) == NULL)
-		return NULL;
-	b64 = out;
-	*b64++ = '"';
-	for (p = name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			*b64++ = '\\';
-		*b64++ = *p;
-	}
-	*b64++ = '"';
-	*b64 = '\0';
-	return out;
-}
-
-/* "Field: Name <addr>" or "Field: addr" into field f, or a new field. */
 static int
 plan_set_mailbox(struct hdrs *h, struct hdr_field *fld, const char *field,
-    const char *name, const char *addr)
+    const char *name, int flags, const char *addr)
 {
+	const char *last, *sep;
 	char *dn = NULL;
+	size_t col;
 	int rv;
 
-	if (name != NULL && name[0] != '\0' &&
-	    (dn = plan_display_name(name)) == NULL)
+	if (name != NULL && (dn = hdr_phrase(name, flags)) == NULL)
 		return -1;
-	if (fld != NULL)
-		rv = dn ? hdr_replace(fld, "%s: %s <%s>", field, dn, addr) :
-		    hdr_replace(fld, "%s: %s", field, addr);
-	else
-		rv = dn ? hdr_add(h, "%s: %s <%s>", field, dn, addr) :
+	if (dn == NULL || dn[0] == '\0') {
+		free(dn);
+		return fld != NULL ? hdr_replace(fld, "%s: %s", field, addr) :
 		    hdr_add(h, "%s: %s", field, addr);
+	}
+	if ((last = strrchr(dn, '\n')) != NULL)
+		col = strlen(last + 1);
+	else
+		col = strlen(field) + 2 + strlen(dn);
+	sep = col + 3 + strlen(addr) > 78 ? "\n " : " ";
+	if (fld != NULL)
+		rv = hdr_replace(fld, "%s: %s%s<%s>", field, dn, sep, addr);
+	else
+		rv = hdr_add(h, "%s: %s%s<%s>", field, dn, sep, addr);
 	free(dn);
+	return rv;
+}
+
+/*
+ * Replace fld by from alone, keeping the display name of its first
+ * mailbox (encoded words and all, as text: never as written).
+ */
+static int
+plan_rewrite(struct hdrs *h, struct hdr_field *fld, const char *field,
+    const struct addrlist *l, const char *from)
+{
+	char *text = NULL;
+	int odd, rv;
+
+	if (l->v[0].name != NULL &&
+	    addr_name_text(l->v[0].name, &text, &odd) == -1)
+		return -1;
+	rv = plan_set_mailbox(h, fld, field, text, HDR_PHRASE_EW, from);
+	free(text);
 	return rv;
 }
 
@@ -86,9 +74,9 @@ plan_oom(struct fail *f)
 	return -1;
 }
 
-/* The first mailbox of a header field, or -1 with a reason in err. */
+/* The mailboxes of a header field (at least one), or -1 with err. */
 static int
-plan_first_mailbox(struct hdr_field *fld, struct addrlist *l, char *err,
+plan_mailboxes(struct hdr_field *fld, struct addrlist *l, char *err,
     size_t errlen)
 {
 	char *v;
@@ -120,6 +108,72 @@ plan_needs_from(const struct conf *c, const char *addr)
 	return c->nverified > 0 && !conf_is_verified(c, addr);
 }
 
+/* What in a From: or Sender: field from must replace. */
+struct judge {
+	const char	*addr;		/* the first such mailbox, or NULL */
+	const char	*local;		/* the first local one, or NULL */
+	const char	*outside;	/* the first other one, or NULL */
+	const char	*why;		/* why outside is, for the log */
+};
+
+/*
+ * Judge every mailbox, not only the first: a reader may show any of
+ * them.  Local ones can never be SES identities; with verified_domains,
+ * one outside it cannot be either, nor one whose display name holds an
+ * '@' outside quotes (a reader may take the name for the address).
+ * Returns 0, or -1 out of memory.
+ */
+static int
+plan_judge(const struct conf *c, const struct addrlist *l, struct judge *j)
+{
+	const char *a, *why;
+	size_t i;
+	int odd;
+
+	memset(j, 0, sizeof(*j));
+	for (i = 0; i < l->n; i++) {
+		a = l->v[i].addr;
+		why = NULL;
+		if (addr_is_local(a)) {
+			if (j->local == NULL)
+				j->local = a;
+		} else if (c->nverified > 0 && !conf_is_verified(c, a))
+			why = "outside verified_domains";
+		else if (c->nverified > 0 && l->v[i].name != NULL) {
+			if (addr_name_text(l->v[i].name, NULL, &odd) == -1)
+				return -1;
+			if (odd)
+				why = "an address in its display name";
+		}
+		if (why != NULL && j->outside == NULL) {
+			j->outside = a;
+			j->why = why;
+		}
+		if (j->addr == NULL && (j->local == a || j->outside == a))
+			j->addr = a;
+	}
+	return 0;
+}
+
+/* The log line of a rewrite (from) or a removal (NULL) because of a. */
+static void
+plan_log_judged(const char *field, const char *a, const char *why,
+    size_t n, const char *from)
+{
+	char more[48] = "", because[64] = "";
+
+	if (n > 1)
+		(void)snprintf(more, sizeof(more), " (one of %zu mailboxes)",
+		    n);
+	if (why != NULL)
+		(void)snprintf(because, sizeof(because), " (%s)", why);
+	if (from != NULL)
+		log_info("%s: <%s>%s replaced by from <%s>%s", field, a, more,
+		    from, because);
+	else
+		log_info("%s: <%s>%s removed%s", field, a, more, because);
+}
+
 static int
 plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
     struct plan *p, struct fail *f)
@@ -145,7 +199,7 @@ plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
 	} else if (c->from != NULL)
 		(void)strlcpy(p->sender, c->from, sizeof(p->sender));
 	else if ((fld = hdr_find(&m->hdrs, "From", &i)) != NULL &&
-	    plan_first_mailbox(fld, &l, err, sizeof(err)) == 0)
+	    plan_mailboxes(fld, &l, err, sizeof(err)) == 0)
 		(void)strlcpy(p->sender, l.v[0].addr, sizeof(p->sender));
 	else
 		(void)snprintf(p->sender, sizeof(p->sender), "%s@%s",
@@ -239,9 +293,44 @@ out:
 }
 
 /*
- * From: added when missing; a local one, or one outside verified_domains,
- * replaced by from keeping its display name (the original goes to
- * Reply-To: when there is none).  Sender: likewise, or removed.
+ * Reply-To: when there is none, for a rewritten From: its addresses that
+ * are not local, so that replies still reach the author.
+ */
+static int
+plan_reply_to(struct msg *m, const struct addrlist *l)
+{
+	const char *a, *lf;
+	char *v = NULL, *nv;
+	size_t i, col = 10;	/* "Reply-To: " */
+	int rv;
+
+	if (hdr_count(&m->hdrs, "Reply-To") > 0)
+		return 0;
+	for (i = 0; i < l->n; i++) {
+		if (addr_is_local(a = l->v[i].addr))
+			continue;
+		if (v == NULL)
+			rv = asprintf(&nv, "%s", a);
+		else
+			rv = asprintf(&nv, "%s,%s%s", v,
+			    col + 2 + strlen(a) > 78 ? "\n " : " ", a);
+		free(v);
+		if (rv == -1)
+			return -1;
+		v = nv;
+		col = (lf = strrchr(v, '\n')) != NULL ? strlen(lf) : 10 +
+		    strlen(v);
+	}
+	rv = v == NULL ? 0 : hdr_add(&m->hdrs, "Reply-To: %s", v);
+	free(v);
+	return rv;
+}
+
+/*
+ * From: added when missing, with the -F name or the caller's, shown as
+ * a name only.  One with a local mailbox, or (verified_domains) one
+ * outside it, becomes from alone keeping the first display name; its
+ * other addresses go to Reply-To: when there is none.
  */
 static int
 plan_from_header(const struct conf *c, const struct plan_opts *o,
@@ -249,36 +338,39 @@ plan_from_header(const struct conf *c, const struct plan_opts *o,
 {
 	struct addrlist l = { NULL, 0, 0 };
 	struct hdr_field *fld;
+	struct judge j;
 	char err[SES_FAIL_TEXT];
 	size_t i = 0;
-	int local, rv = -1;
+	int rv = -1;
 
 	if ((fld = hdr_find(&m->hdrs, "From", &i)) == NULL)
 		return plan_set_mailbox(&m->hdrs, NULL, "From", o->fullname ?
-		    o->fullname : o->caller_name, p->sender) == -1 ?
+		    o->fullname : o->caller_name, 0, p->sender) == -1 ?
 		    plan_oom(f) : 0;
-	if (plan_first_mailbox(fld, &l, err, sizeof(err)) == -1) {
+	if (plan_mailboxes(fld, &l, err, sizeof(err)) == -1) {
 		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
 		    "message refused: bad From: header: %s", err);
 		goto out;
 	}
-	local = addr_is_local(l.v[0].addr);
-	/* SPEC 5: a local From: can never be an SES identity. */
-	if (local && c->from == NULL) {
-		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE,
-		    "From: <%s> cannot be an SES identity (no domain, or a "
-		    "local one): set from in %s", l.v[0].addr, c->path);
+	if (plan_judge(c, &l, &j) == -1) {
+		plan_oom(f);
 		goto out;
 	}
-	if (!plan_needs_from(c, l.v[0].addr) || c->from == NULL) {
+	/* A local From: can never be an SES identity. */
+	if (j.local != NULL && c->from == NULL) {
+		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE,
+		    "From: <%s> cannot be an SES identity (no domain, or a "
+		    "local one): set from in %s", j.local, c->path);
+		goto out;
+	}
+	if (j.addr == NULL || c->from == NULL) {
 		rv = 0;
 		goto out;
 	}
-	log_info("From: <%s> replaced by from <%s>%s", l.v[0].addr, c->from,
-	    local ? "" : " (outside verified_domains)");
-	if (plan_set_mailbox(&m->hdrs, fld, "From", l.v[0].name, c->from) ==
-	    -1 || (!local && hdr_count(&m->hdrs, "Reply-To") == 0 &&
-	    hdr_add(&m->hdrs, "Reply-To: %s", l.v[0].addr) == -1)) {
+	plan_log_judged("From", j.addr, j.addr == j.outside ? j.why : NULL,
+	    l.n, c->from);
+	if (plan_rewrite(&m->hdrs, fld, "From", &l, c->from) == -1 ||
+	    plan_reply_to(m, &l) == -1) {
 		plan_oom(f);
 		goto out;
 	}
@@ -288,29 +380,39 @@ out:
 	return rv;
 }
 
+/*
+ * Sender: judged as From: is.  Local mailboxes only: from replaces it;
+ * one outside verified_domains: it is removed, as is one that cannot be
+ * parsed (nothing shows it is inside).
+ */
 static int
 plan_sender_header(const struct conf *c, struct msg *m, struct fail *f)
 {
 	struct addrlist l = { NULL, 0, 0 };
 	struct hdr_field *fld;
+	struct judge j;
 	char err[SES_FAIL_TEXT];
 	size_t i = 0;
 	int rv = 0;
 
-	if ((fld = hdr_find(&m->hdrs, "Sender", &i)) == NULL)
+	if ((fld = hdr_find(&m->hdrs, "Sender", &i)) == NULL ||
+	    c->from == NULL)
 		return 0;
-	if (plan_first_mailbox(fld, &l, err, sizeof(err)) == -1 ||
-	    !plan_needs_from(c, l.v[0].addr) || c->from == NULL)
+	if (plan_mailboxes(fld, &l, err, sizeof(err)) == -1) {
+		if (c->nverified > 0) {
+			log_info("Sender: removed: %s", err);
+			fld->drop = 1;
+		}
 		goto out;
-	if (addr_is_local(l.v[0].addr)) {
-		log_info("Sender: <%s> replaced by from <%s>", l.v[0].addr,
-		    c->from);
-		if (plan_set_mailbox(&m->hdrs, fld, "Sender", l.v[0].name,
-		    c->from) == -1)
+	}
+	if (plan_judge(c, &l, &j) == -1)
+		rv = plan_oom(f);
+	else if (j.addr != NULL && j.outside == NULL) {
+		plan_log_judged("Sender", j.addr, NULL, l.n, c->from);
+		if (plan_rewrite(&m->hdrs, fld, "Sender", &l, c->from) == -1)
 			rv = plan_oom(f);
-	} else {
-		log_info("Sender: <%s> removed (outside verified_domains)",
-		    l.v[0].addr);
+	} else if (j.addr != NULL) {
+		plan_log_judged("Sender", j.outside, j.why, l.n, NULL);
 		fld->drop = 1;
 	}
 out:

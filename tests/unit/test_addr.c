@@ -491,11 +491,52 @@ test_unique(void)
 	addr_free(&l);
 }
 
+/* addr_name_text(name) gives want (NULL: no text) and odd. */
+static void
+name_text_is(const char *name, const char *want, int wantodd,
+    const char *what)
+{
+	char *text = NULL;
+	int odd = -1;
+
+	is_int(addr_name_text(name, &text, &odd), 0, "name text: %s", what);
+	is_str(text, want, "name text: %s: the text", what);
+	is_int(odd, wantodd, "name text: %s: odd", what);
+	free(text);
+}
+
+static void
+test_name_text(void)
+{
+	int odd;
+
+	name_text_is("Joe Doe", "Joe Doe", 0, "atoms");
+	name_text_is("\"Smith, Bob\"", "Smith, Bob", 0, "quoted: unquoted");
+	name_text_is("\"a\\\"b\\\\\"", "a\"b\\", 0, "quoted-pairs resolved");
+	name_text_is("Joe (the boss) Doe", "Joe Doe", 0, "comments dropped");
+	name_text_is("Joe(x)Doe", "Joe Doe", 0, "a comment separates");
+	name_text_is("Joe  \t Doe", "Joe Doe", 0, "one blank between words");
+	name_text_is("\"  two  \"", "  two  ", 0, "blanks inside quotes kept");
+	name_text_is("J. R. Doe", "J. R. Doe", 0, "obsolete dots");
+	name_text_is("=?UTF-8?B?SsO8cmdlbg==?= Doe",
+	    "=?UTF-8?B?SsO8cmdlbg==?= Doe", 0, "encoded words left");
+	name_text_is("\"\"", NULL, 0, "empty quotes: no text");
+	name_text_is("(only a comment)", NULL, 0, "a comment only: no text");
+	name_text_is("helpdesk@attacker.test", "helpdesk@attacker.test", 1,
+	    "an '@' outside quotes is odd");
+	name_text_is("\"helpdesk@attacker.test\"", "helpdesk@attacker.test", 0,
+	    "an '@' inside quotes is not");
+	name_text_is("x [a@b]", "x [a@b]", 1, "a domain literal is odd");
+	is_int(addr_name_text("a@b", NULL, &odd), 0, "only odd wanted");
+	is_int(odd, 1, "only odd wanted: set");
+}
+
 int
 main(void)
 {
 	test_basic();
 	test_names();
+	test_name_text();
 	test_comments();
 	test_groups();
 	test_folds();

@@ -382,6 +382,140 @@ test_unfold(void)
 	free(u);
 }
 
+/* hdr_phrase(text, flags) is want. */
+static void
+phrase_is(const char *text, int flags, const char *want, const char *what)
+{
+	char *got = hdr_phrase(text, flags);
+
+	is_str(got, want, "phrase: %s", what);
+	free(got);
+}
+
+/*
+ * What any phrase must be: printable ASCII folded with LF SP, lines of
+ * at most 998 octets, and, before "<a@b.example>", exactly that one
+ * mailbox to our own parser, its name giving back want (when not NULL).
+ */
+static void
+phrase_safe(const char *text, int flags, const char *want, const char *what)
+{
+	struct addrlist l = { NULL, 0, 0 };
+	char *ph, *field = NULL, *name = NULL, e[SES_FAIL_TEXT];
+	size_t i, col = 0;
+	int good = 1, odd = 0;
+
+	if ((ph = hdr_phrase(text, flags)) == NULL) {
+		ok(0, "safe: %s: encoded", what);
+		return;
+	}
+	for (i = 0; ph[i] != '\0'; i++) {
+		if (ph[i] == '\n' && ph[i + 1] == ' ')
+			col = 0;
+		else if ((unsigned char)ph[i] < ' ' ||
+		    (unsigned char)ph[i] > '~' || ++col > 998)
+			good = 0;
+	}
+	ok(good, "safe: %s: printable ASCII, folded, lines <= 998", what);
+	if (asprintf(&field, "%s <a@b.example>", ph) == -1)
+		field = NULL;
+	ok(field != NULL && addr_parse_list(field, strlen(field), &l, e,
+	    sizeof(e)) == 0 && l.n == 1 &&
+	    strcmp(l.v[0].addr, "a@b.example") == 0,
+	    "safe: %s: one mailbox, the one given", what);
+	if (want != NULL && l.n == 1 && (l.v[0].name == NULL ||
+	    addr_name_text(l.v[0].name, &name, &odd) == 0))
+		is_str(name ? name : "", want, "safe: %s: the name read back",
+		    what);
+	ok(!odd, "safe: %s: no '@' outside quotes", what);
+	free(name);
+	free(field);
+	free(ph);
+	addr_free(&l);
+}
+
+static void
+test_phrase(void)
+{
+	static const char *const hostile[] = {
+		"\"IT Support\" <helpdesk@attacker.test>",
+		"ok@example.com, evil@attacker.test", "g: a@x.example, b@y;",
+		"(comment) x", "x (comment", "back\\slash", "esc\\\"aped\\",
+		"\"", "<", ">", "@", ",", ";", ":", "(", ")", "[]", ".",
+		"a\"b\"c", "\\\"<evil@attacker.test>", "Mr. X", " lead",
+		"trail ", "a  b", "x <", "=?", "?=", "=?x?=",
+		"=?UTF-8?Q?evil=40attacker.test?=",
+		"=?UTF-8?B?ImEiIDxldmlsQGF0dGFja2VyLnRlc3Q+?=",
+	};
+	static const char *const eightbit[] = {
+		"J\xc3\xbcrgen <evil@attacker.test>", "\xff\xfe<a@b>",
+		"\xe6\x97\xa5\xe6\x9c\xac", "a\r\nBcc: x@y",
+		"a\x01\x7f\xc2\x9b",
+		"=?UTF-8?B?SsO8cmdlbg==?= <x@y>", "x \xc3\xa9 =?utf-8?q?a?= y",
+	};
+	char big[5000];
+	size_t i;
+
+	phrase_is("Cron Daemon", 0, "Cron Daemon", "atoms as they are");
+	phrase_is("Doe, \"J\" \\x", 0, "\"Doe, \\\"J\\\" \\\\x\"",
+	    "specials quoted, quotes and backslashes escaped");
+	phrase_is("\"IT Support\" <helpdesk@attacker.test>", 0,
+	    "\"\\\"IT Support\\\" <helpdesk@attacker.test>\"",
+	    "a name-addr given as a name stays a name");
+	phrase_is("J\xc3\xbcrgen", 0, "=?UTF-8?B?SsO8cmdlbg==?=",
+	    "UTF-8 as a B encoded word");
+	phrase_is("=?UTF-8?B?SsO8cmdlbg==?=", 0,
+	    "=?UTF-8?B?PT9VVEYtOD9CP1NzTzhjbWRsYmc9PT89?=",
+	    "an encoded word in -F is shown literally");
+	phrase_is("=?UTF-8?B?SsO8cmdlbg==?=", HDR_PHRASE_EW,
+	    "=?UTF-8?B?SsO8cmdlbg==?=", "an encoded word from a header kept");
+	phrase_is("=?UTF-8?B?SsO8cmdlbg==?= Smith", HDR_PHRASE_EW,
+	    "=?UTF-8?B?SsO8cmdlbg==?= Smith", "kept, then atoms");
+	phrase_is("=?UTF-8?B?SsO8cmdlbg==?= M\xc3\xbcller", HDR_PHRASE_EW,
+	    "=?UTF-8?B?SsO8cmdlbg==?= =?UTF-8?B?IE3DvGxsZXI=?=",
+	    "the blank between encoded words goes inside the encoding");
+	phrase_is("=?x?q?a.b?=", HDR_PHRASE_EW, "=?UTF-8?B?PT94P3E/YS5iPz0=?=",
+	    "a Q word with a '.' is no phrase word: shown literally");
+	phrase_is("Jo\xc3\xabl van Dijk, \"IT\"", 0,
+	    "=?UTF-8?B?Sm/Dq2w=?= \"van Dijk, \\\"IT\\\"\"",
+	    "encoded words only for the words that need them");
+	phrase_is("", 0, "", "empty: no name");
+	phrase_is("   ", 0, "", "blanks only: no name");
+	phrase_is(" Joe ", 0, "\" Joe \"", "outer blanks kept, quoted");
+	phrase_is("a  b", 0, "\"a  b\"", "two blanks kept, quoted");
+	phrase_is("a\tb", 0, "a b", "a tab shown as a space");
+	phrase_is("\xff ok", 0, "=?UTF-8?B?77+9?= ok",
+	    "an invalid octet becomes U+FFFD");
+	phrase_is("a\x01" "b", 0, "=?UTF-8?B?Ye+/vWI=?=",
+	    "a control becomes U+FFFD");
+	phrase_is("\xc2\x9b", 0, "=?UTF-8?B?77+9?=",
+	    "a C1 control: one U+FFFD");
+	phrase_is("\xed\xa0\x80", 0, "=?UTF-8?B?77+977+977+9?=",
+	    "a surrogate is not UTF-8");
+	phrase_is("\xc0\xaf", 0, "=?UTF-8?B?77+977+9?=", "an overlong form");
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		phrase_safe(hostile[i], 0, strstr(hostile[i], "=?") ? NULL :
+		    hostile[i], hostile[i]);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		phrase_safe(hostile[i], HDR_PHRASE_EW, NULL, hostile[i]);
+	for (i = 0; i < sizeof(eightbit) / sizeof(eightbit[0]); i++) {
+		phrase_safe(eightbit[i], 0, NULL, "8-bit or control");
+		phrase_safe(eightbit[i], HDR_PHRASE_EW, NULL,
+		    "8-bit or control, encoded words kept");
+	}
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	phrase_safe(big, 0, NULL, "4999 octets in one word");
+	for (i = 0; i + 10 < sizeof(big); i += 10)
+		memcpy(big + i, "Long Name ", 10);
+	big[i - 1] = '\0';
+	phrase_safe(big, 0, big, "long, with blanks: folded between words");
+	for (i = 0; i + 7 < sizeof(big); i += 7)
+		memcpy(big + i, "J\xc3\xbcrgen ", 7);
+	big[i] = '\0';
+	phrase_safe(big, 0, NULL, "long UTF-8: encoded words");
+}
+
 int
 main(void)
 {
@@ -393,5 +527,6 @@ main(void)
 	test_remove();
 	test_add_replace();
 	test_unfold();
+	test_phrase();
 	return tap_done();
 }
