@@ -311,6 +311,9 @@ with Sim(t.tmp) as sim:
         t.ok("250-SIZE 3000" in s.last, "EHLO offers SIZE 3000", s.last)
         t.eq(s.cmd("MAIL FROM:<%s> SIZE=3001" % SENDER), 552,
              "MAIL SIZE= above max_message_size: 552")
+        t.eq(s.cmd("MAIL FROM:<%s> SIZE=3000" % SENDER), 250,
+             "MAIL SIZE= max_message_size exactly: 250")
+        t.eq(s.cmd("RSET"), 250, "RSET after it")
         t.eq(s.cmd("MAIL FROM:<%s> SIZE=2999" % SENDER), 250,
              "MAIL SIZE= under it: 250")
         t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 250, "RCPT: 250")

@@ -275,6 +275,63 @@ with Sim(t.tmp, size=2000) as sim:
         t.ok(last.startswith("ses-sendmail: ") and "SIZE" in last,
              "above SIZE: the error line says why", r.err)
 
+# --- SIZE to the octet (RFC 1870) ------------------------------------------
+# The size compared with SIZE is the message as it goes on the wire: CRLF
+# line ends, the dot-stuffing, and the Date: and Message-ID: added, as the
+# simulator counts what it receives (the final dot apart).  A message of
+# exactly SIZE octets is sent; one octet more is refused before MAIL, 65.
+def sized(pad):
+    return (b"From: Sender <sender@example.com>\nTo: rcpt@example.net\n"
+            b"Subject: size\n\n.one dot\n..two dots\n" + b"p" * pad +
+            b"\n")
+
+
+def wire_size(msg, raw):
+    """The wire size of msg, worked out from its lines alone, plus the two
+    fields the client generated (taken from what it sent)."""
+    lines = msg.split(b"\n")[:-1]
+    added = re.findall(rb"^(?:Date|Message-ID): [^\r]*\r\n", raw, re.M)
+    return (sum(len(ln) + ln.startswith(b".") + 2 for ln in lines) +
+            sum(len(a) for a in added))
+
+
+W = 0
+with Sim(t.tmp) as sim:
+    with t.case("SIZE probe"):
+        sim.scenario(name="size-probe")
+        r = run(["-i", RCPT], stdin=sized(100), conf=write_conf(
+            t.tmp / "probe.conf", sim))
+        msgs = sim.messages()
+        t.ok(r.rc == 0 and len(msgs) == 1, "SIZE probe: sent", r)
+        W = msgs[0]["size"] if msgs else 0
+        t.eq(W, wire_size(sized(100), msgs[0]["raw"] if msgs else b""),
+             "the wire size counts CRLF, dot-stuffing and the added fields")
+with Sim(t.tmp, size=W) as sim:
+    conf = write_conf(t.tmp / "sizew.conf", sim)
+    for pad, want in ((99, W - 1), (100, W)):
+        with t.case("SIZE %d of %d" % (want, W)):
+            sim.scenario(name="size-%d" % want)
+            r = run(["-i", RCPT], stdin=sized(pad), conf=conf)
+            msgs = sim.messages()
+            t.ok(r.rc == 0 and len(msgs) == 1, "SIZE %d, message of %d "
+                 "octets: sent" % (W, want), r)
+            t.eq([(m["size"], m["mail_params"]) for m in msgs],
+                 [(want, ["SIZE=%d" % want])], "SIZE %d, message of %d "
+                 "octets: SIZE= says what went" % (W, want))
+    with t.case("SIZE %d of %d" % (W + 1, W)):
+        sim.scenario(name="size-over")
+        r = run(["-i", RCPT], stdin=sized(101), conf=conf)
+        t.eq(r.rc, 65, "SIZE %d, message of %d octets: exit 65" %
+             (W, W + 1), r)
+        t.eq(sim.messages(), [], "one octet over SIZE: nothing stored")
+        c = client_lines(sim)
+        t.ok(not ({"MAIL", "RCPT", "DATA"} & set(verbs(c))) and
+             "QUIT" in verbs(c), "one octet over SIZE: refused before MAIL,"
+             " then QUIT", c)
+        t.ok("%d octets" % (W + 1) in r.err and "at most %d" % W in r.err,
+             "one octet over SIZE: stderr gives both sizes", r.err)
+    t.eq(sim.errors(), "", "simulator: no errors (SIZE)")
+
 # --- AUTH LOGIN; eu-west-1 ---------------------------------------------
 with Sim(t.tmp, login_only=True, region="eu-west-1") as sim:
     with t.case("login"):
