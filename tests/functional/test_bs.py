@@ -330,6 +330,33 @@ with Sim(t.tmp) as sim:
         t.eq([m["eml"].split(b"Subject: ")[1][:5] for m in
               sim.messages()], [b"small"], "only the small one stored")
 
+    # --- transactions of at most 50 recipients ----------------------------
+    # One message with n RCPTs goes to SES in transactions of at most 50 on
+    # one connection, in order, each recipient once; the 250 to the final
+    # dot carries the id of the last transaction.
+    for n in (50, 51, 100, 101):
+        with t.case("-bs %d recipients" % n):
+            rs = ["b%03d@example.net" % i for i in range(n)]
+            sim.scenario(name="bs-rcpts-%d" % n)
+            s = Bs(CONF)
+            s.reply()
+            s.cmd("EHLO client.example")
+            codes, code, text = s.message(body("many", b"x"), rcpts=rs)
+            t.eq((codes, code), ([250] * (n + 1) + [354], 250),
+                 "-bs, %d RCPT: 250 to each, 250 to the dot" % n, text)
+            s.cmd("QUIT")
+            t.eq(s.finish(), 0, "-bs, %d: exit 0" % n, s.errlog())
+            sim.wait_closed()
+            msgs = sim.messages()
+            t.eq([m["rcpt"] for m in msgs],
+                 [rs[i:i + 50] for i in range(0, n, 50)],
+                 "-bs, %d: transactions of at most 50, in order, each "
+                 "recipient once" % n)
+            t.eq((sim.connections(), len({m["conn"] for m in msgs})),
+                 (1, 1), "-bs, %d: on one connection" % n)
+            t.eq(ses_id(text), msgs[-1]["id"] if msgs else None,
+                 "-bs, %d: the 250 carries the last transaction's id" % n)
+
     # --- local recipients with admin_address ------------------------------
     with t.case("admin"):
         sim.scenario(name="admin")

@@ -275,6 +275,70 @@ with Sim(t.tmp, size=2000) as sim:
         t.ok(last.startswith("ses-sendmail: ") and "SIZE" in last,
              "above SIZE: the error line says why", r.err)
 
+# --- transactions of at most 50 recipients (SES's limit) ------------------
+# On one connection, in order, each recipient in exactly one transaction,
+# the same message in each: 50 -> 50; 51 -> 50 + 1; 100 -> 50 + 50;
+# 101 -> 50 + 50 + 1; max_recipients 2 and 5 recipients -> 2 + 2 + 1.
+def addrs(n, tag="r"):
+    return ["%s%03d@example.net" % (tag, i) for i in range(n)]
+
+
+def batches(sim, want, desc, per=50):
+    """The stored transactions hold `want` in order, `per` at most each,
+    none lost, none twice, on one connection with one MAIL each."""
+    msgs = sim.messages()
+    split = [want[i:i + per] for i in range(0, len(want), per)]
+    shape = "+".join(str(len(b)) for b in split)
+    t.eq([m["rcpt"] for m in msgs], split,
+         "%s: transactions of %s, in order" % (desc, shape))
+    flat = [a for m in msgs for a in m["rcpt"]]
+    t.ok(len(flat) == len(set(flat)) == len(want) and set(flat) == set(want),
+         "%s: every recipient once, none lost" % desc)
+    c = client_lines(sim)
+    t.eq((verbs(c).count("MAIL"), verbs(c).count("RCPT"),
+          sim.connections()), (len(split), len(want), 1),
+         "%s: %d MAIL, %d RCPT, one connection" % (desc, len(split),
+                                                   len(want)))
+    t.ok(msgs and all(m["eml"] == msgs[0]["eml"] and
+                      m["mail_from"] == SENDER for m in msgs),
+         "%s: the same message and sender in each" % desc)
+
+
+def t_message(to, cc, bcc):
+    return (b"From: Sender <sender@example.com>\nTo: %s\nCc: %s\nBcc: %s\n"
+            b"Subject: many\n\nbody\n" % tuple(
+                ", ".join(x).encode() for x in (to, cc, bcc)))
+
+
+with Sim(t.tmp) as sim:
+    conf = write_conf(t.tmp / "many.conf", sim)
+    for n in (50, 51, 100, 101):
+        with t.case("%d recipients" % n):
+            sim.scenario(name="argv-%d" % n)
+            r = run(["-i"] + addrs(n), stdin=MSG7, conf=conf)
+            t.eq(r.rc, 0, "%d recipients in argv: exit 0" % n, r)
+            batches(sim, addrs(n), "%d in argv" % n)
+        with t.case("-t %d recipients" % n):
+            # To:, Cc: and Bcc: a third each; one argv recipient (sent
+            # first) also in To: and one To: address again in Bcc:, both
+            # sent once: n distinct recipients in all.
+            rs = addrs(n, "t")
+            to, cc, bcc = rs[:n // 3], rs[n // 3:2 * n // 3], rs[2 * n // 3:]
+            sim.scenario(name="t-%d" % n)
+            r = run(["-t", "-i", to[1]], stdin=t_message(
+                to, cc, bcc + [to[0]]), conf=conf)
+            t.eq(r.rc, 0, "-t, %d recipients: exit 0" % n, r)
+            batches(sim, [to[1]] + to[:1] + to[2:] + cc + bcc,
+                    "-t, %d" % n)
+            t.ok(all(b"Bcc" not in m["eml"] for m in sim.messages()),
+                 "-t, %d: no Bcc: in any transaction" % n)
+    with t.case("max_recipients 2"):
+        sim.scenario(name="max2")
+        r = run(["-i"] + addrs(5), stdin=MSG7, conf=write_conf(
+            t.tmp / "max2.conf", sim, max_recipients=2))
+        t.eq(r.rc, 0, "max_recipients 2, 5 recipients: exit 0", r)
+        batches(sim, addrs(5), "max_recipients 2", per=2)
+
 # --- SIZE to the octet (RFC 1870) ------------------------------------------
 # The size compared with SIZE is the message as it goes on the wire: CRLF
 # line ends, the dot-stuffing, and the Date: and Message-ID: added, as the
