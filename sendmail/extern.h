@@ -561,6 +561,8 @@ struct tls *tls_client(int fd, const char *host, const char *ca_file,
 int	 tls_handshake(struct tls *);
 /* Did the last error come from certificate verification? */
 int	 tls_verify_failed(const struct tls *);
+/* Was the last error a record that is not TLS (plain text, say)? */
+int	 tls_not_tls(const struct tls *);
 ssize_t	 tls_read(struct tls *, void *buf, size_t len);
 ssize_t	 tls_write(struct tls *, const void *buf, size_t len);
 size_t	 tls_pending(struct tls *);

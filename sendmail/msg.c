@@ -57,8 +57,13 @@ spool_flush(struct spooler *sp, struct fail *f)
 	}
 	sp->m->len += (off_t)sp->olen;
 	sp->olen = 0;
-	if (sp->m->len > sp->max_size) {
-		/* The wire form is never smaller than the spool. */
+	/*
+	 * Only the wire size refuses a message exactly (plan.c); this
+	 * bound keeps the disk in check while reading.  The wire form is
+	 * never smaller than the spool but for fields removed or rewritten
+	 * (a long Bcc:), all inside the header block: allow for that much.
+	 */
+	if (sp->m->len > sp->max_size + HDR_BLOCK_MAX) {
 		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
 		    "message refused: larger than max_message_size "
 		    "(%lld octets)", sp->max_size);

@@ -197,10 +197,31 @@ smtp_ehlo_line(struct smtp *s, const char *kw)
 }
 
 /*
+ * Before TLS nothing may follow a reply: the server speaks only when
+ * spoken to (no PIPELINING), and plaintext still buffered when the
+ * handshake starts would pass for the server's words inside TLS (RFC
+ * 3207 6, the STARTTLS injection of CVE-2011-0411).  Checked after every
+ * reply, so the buffer is empty whenever TLS begins.
+ */
+static int
+smtp_no_trailer(struct smtp *s, struct fail *f)
+{
+	int greeting = s->state == SMTP_STATE_GREETING;
+
+	if (s->tls_done || !conn_pending(&s->c))
+		return 0;
+	fail_set(f, FAIL_PROTOCOL, smtp_stage(s), "%s sent data after its %s%s,"
+	    " before TLS: refused as injected (RFC 3207 6)", s->relay,
+	    greeting ? "" : "reply to ",
+	    greeting ? "greeting" : exitcode_stage_name(smtp_stage(s)));
+	return -1;
+}
+
+/*
  * Read one whole reply; its code goes to s->code and its last line's
  * text to s->reply.  EHLO lines are parsed on the way.  Returns the
  * code, or -1 with f set (FAIL_NET for EOF or timeout, FAIL_PROTOCOL for
- * a malformed reply).
+ * a malformed reply or, before TLS, data after it).
  */
 static int
 smtp_reply(struct smtp *s, struct fail *f)
@@ -245,7 +266,7 @@ smtp_reply(struct smtp *s, struct fail *f)
 			s->code = code;
 			log_sanitize(s->reply, sizeof(s->reply), line,
 			    (size_t)n);
-			return code;
+			return smtp_no_trailer(s, f) == -1 ? -1 : code;
 		}
 	}
 	fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
@@ -275,8 +296,19 @@ smtp_start_tls(struct smtp *s, struct fail *f)
 {
 	char desc[128];
 
-	if (conn_start_tls(&s->c, s->conf->ca_file, f) == -1)
+	if (conn_start_tls(&s->c, s->conf->ca_file, f) == -1) {
+		/*
+		 * No TLS record right after the 220 to STARTTLS: plaintext
+		 * that came after the reply, too late for smtp_no_trailer().
+		 */
+		if (s->conf->tls == CONF_TLS_STARTTLS && s->c.tls != NULL &&
+		    tls_not_tls(s->c.tls))
+			fail_set(f, FAIL_PROTOCOL, SMTP_STAGE_STARTTLS,
+			    "%s sent data after its reply to STARTTLS that is "
+			    "not TLS: refused as injected (RFC 3207 6)",
+			    s->relay);
 		return -1;
+	}
 	s->tls_done = 1;
 	if (s->verbose)
 		fprintf(stderr, "  [TLS: %s]\n",
@@ -381,10 +413,11 @@ smtp_open_step(struct smtp *s, struct fail *f)
 	case SMTP_STATE_STARTTLS:
 		if (smtp_expect(s, 2, f) == -1)
 			return -1;
-		/* Plaintext after the 220 would be injected (RFC 3207 6). */
-		if (conn_pending(&s->c)) {
+		/* RFC 3207 4: 220 and nothing else means "start TLS". */
+		if (s->code != 220) {
 			fail_set(f, FAIL_PROTOCOL, SMTP_STAGE_STARTTLS,
-			    "%s sent data after its STARTTLS reply", s->relay);
+			    "%s answered STARTTLS with \"%s\", not 220",
+			    s->relay, s->reply);
 			return -1;
 		}
 		smtp_goto(s, SMTP_STATE_TLS);
@@ -766,6 +799,7 @@ smtp_test_replies(int fd, unsigned int *ext, long long *size)
 	s.c.fd = fd;
 	s.c.timeout = 1;
 	s.state = SMTP_STATE_EHLO;
+	s.tls_done = 1;		/* replies back to back are the point */
 	(void)strlcpy(s.relay, "fuzz", sizeof(s.relay));
 	while (smtp_reply(&s, &f) != -1)
 		n++;

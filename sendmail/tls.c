@@ -26,6 +26,7 @@ struct tls {
 	gnutls_session_t			 s;
 	gnutls_certificate_credentials_t	 cred;
 	int					 verify_failed;
+	int					 not_tls;
 	char					 err[SES_FAIL_TEXT];
 };
 
@@ -186,6 +187,7 @@ tls_result(struct tls *t, int rv)
 		return TLS_ERR;
 	}
 	t->verify_failed = tls_error_is_policy(t, rv);
+	t->not_tls = rv == GNUTLS_E_UNEXPECTED_PACKET;
 	if (rv == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		(void)snprintf(t->err, sizeof(t->err), "%s: %s",
 		    gnutls_strerror(rv),
@@ -210,6 +212,12 @@ int
 tls_verify_failed(const struct tls *t)
 {
 	return t->verify_failed;
+}
+
+int
+tls_not_tls(const struct tls *t)
+{
+	return t->not_tls;
 }
 
 ssize_t

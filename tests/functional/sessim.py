@@ -76,6 +76,13 @@ FAULT = {"stage": S, "action": A, ...}
            refuse      (connect only) close before the banner.  A port
                        where nothing listens is a truer "connection refused":
                        tests get one by connecting to a closed port.
+           trail       answer normally, then send "data" (a string, default
+                       "250 injected\r\n") unasked: in the same write as
+                       the answer, or with "ms", that many milliseconds
+                       after it in a write of its own.  At "starttls" the
+                       bytes go in plain text after "220 Ready to start
+                       TLS" and before the handshake: the injection of
+                       RFC 3207 6 (CVE-2011-0411 on the server side)
 Faults are checked before the command's normal rules, so they apply whatever
 the session state.
 
@@ -159,7 +166,7 @@ TLS_DENIED = ("554 Access denied: Amazon SES no longer supports TLS 1.0 and "
 STAGES = ("connect", "tls", "greeting", "ehlo", "starttls", "auth", "mail",
           "rcpt", "data", "dot", "quit")
 ACTIONS = ("reply", "drop", "reset", "hang", "garbage", "accept_drop",
-           "stall_read", "delay", "refuse")
+           "stall_read", "delay", "refuse", "trail")
 ONLY_AT = {"accept_drop": "dot", "refuse": "connect"}
 
 # The faults a chaos soak draws from.  "hang" is left out on purpose: each
@@ -275,6 +282,11 @@ def fault_problem(f):
             return "reply needs a line, or lines, starting with a code"
         if stage == "tls":
             return "no reply is possible during the TLS handshake"
+    if action == "trail":
+        if stage in ("connect", "tls"):
+            return "trail needs an answer to follow"
+        if not isinstance(f.get("data", ""), str):
+            return "trail data must be a string"
     return None
 
 
@@ -303,6 +315,7 @@ class Session:
         self.ehlo = None                # EHLO/HELO name since the last TLS
         self.auth = None                # mechanism that authenticated us
         self.rejected = False           # greeting was a 5xx/4xx: wait QUIT
+        self.trail = None               # a trail fault for the next reply
         self.reset_transaction()
 
     # --- logging --------------------------------------------------------
@@ -391,7 +404,21 @@ class Session:
             time.sleep(self.opts.delay_ms / 1000.0)
         for line in lines:
             self.log("S", line)
-        self.send_raw("".join(line + "\r\n" for line in lines).encode())
+        data = "".join(line + "\r\n" for line in lines).encode()
+        trail, self.trail = self.trail, None
+        if trail is None:
+            self.send_raw(data)
+            return
+        extra = trail.get("data", "250 injected\r\n").encode("latin-1")
+        self.log("S", "<%d octets unasked%s>" % (
+            len(extra), ", %d ms later" % trail["ms"] if "ms" in trail
+            else ""))
+        if "ms" not in trail:
+            self.send_raw(data + extra)     # one write: one TCP segment
+            return
+        self.send_raw(data)
+        time.sleep(trail["ms"] / 1000.0)
+        self.send_raw(extra)
 
     def close_notify(self):
         """Best-effort TLS close_notify before a polite close."""
@@ -450,6 +477,8 @@ class Session:
             self.stall_seconds = f.get("seconds", HANG_SECONDS)
         elif action == "delay":
             time.sleep(f.get("ms", 0) / 1000.0)
+        elif action == "trail":
+            self.trail = f
         return None
 
     def inject(self, stage):

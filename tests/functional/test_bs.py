@@ -140,7 +140,36 @@ def ses_id(text):
     return m.group(1) if m else None
 
 
-t = Tap(deadline=150)
+def kept_closed(conf, sim, how, conns=2, attempts=1, pause=0):
+    """Two messages in one -bs session; SES closes the kept session before
+    the second (a fault at its MAIL, or idleness during `pause`).  The
+    second is still sent, on connection `conns`, with `attempts` in its
+    summary line, and a warning says the kept session was closed."""
+    s = Bs(conf)
+    s.reply()
+    s.cmd("EHLO client.example")
+    _, c1, _ = s.message(body("first", b"x"))
+    time.sleep(pause)
+    _, c2, text2 = s.message(body("second", b"y"))
+    t.eq([c1, c2], [250, 250], "%s: both messages 250" % how, text2)
+    s.cmd("QUIT")
+    t.eq(s.finish(), 0, "%s: exit 0" % how, s.errlog())
+    sim.wait_closed()
+    msgs = sim.messages()
+    t.eq([m["conn"] for m in msgs], [1, conns],
+         "%s: the 2nd message on connection %d" % (how, conns))
+    t.eq([m["id"] for m in msgs[1:]], [ses_id(text2)],
+         "%s: its 250 carries the id SES gave" % how)
+    summary = re.findall(r"attempts=(\d+) delay=[\d.]+ status=(\w+)",
+                         s.errlog())
+    t.eq(summary, [("1", "sent"), (str(attempts), "sent")],
+         "%s: reconnecting cost no attempt (attempts=1, then %d)" %
+         (how, attempts), s.errlog())
+    t.ok("the kept session to " in s.errlog(),
+         "%s: a warning says the kept session was closed" % how, s.errlog())
+
+
+t = Tap(deadline=200)
 start = time.monotonic()
 
 with Sim(t.tmp) as sim:
@@ -380,6 +409,9 @@ with Sim(t.tmp) as sim:
         t.ok("250-SIZE 3000" in s.last, "EHLO offers SIZE 3000", s.last)
         t.eq(s.cmd("MAIL FROM:<%s> SIZE=3001" % SENDER), 552,
              "MAIL SIZE= above max_message_size: 552")
+        t.eq(s.cmd("MAIL FROM:<%s> SIZE=3000" % SENDER), 250,
+             "MAIL SIZE= max_message_size exactly: 250")
+        t.eq(s.cmd("RSET"), 250, "RSET after it")
         t.eq(s.cmd("MAIL FROM:<%s> SIZE=2999" % SENDER), 250,
              "MAIL SIZE= under it: 250")
         t.eq(s.cmd("RCPT TO:<%s>" % RCPT), 250, "RCPT: 250")
@@ -395,6 +427,33 @@ with Sim(t.tmp) as sim:
         t.eq(s.finish(), 0, "SIZE: exit 0", s.errlog())
         t.eq([m["eml"].split(b"Subject: ")[1][:5] for m in
               sim.messages()], [b"small"], "only the small one stored")
+
+    # --- transactions of at most 50 recipients ----------------------------
+    # One message with n RCPTs goes to SES in transactions of at most 50 on
+    # one connection, in order, each recipient once; the 250 to the final
+    # dot carries the id of the last transaction.
+    for n in (50, 51, 100, 101):
+        with t.case("-bs %d recipients" % n):
+            rs = ["b%03d@example.net" % i for i in range(n)]
+            sim.scenario(name="bs-rcpts-%d" % n)
+            s = Bs(CONF)
+            s.reply()
+            s.cmd("EHLO client.example")
+            codes, code, text = s.message(body("many", b"x"), rcpts=rs)
+            t.eq((codes, code), ([250] * (n + 1) + [354], 250),
+                 "-bs, %d RCPT: 250 to each, 250 to the dot" % n, text)
+            s.cmd("QUIT")
+            t.eq(s.finish(), 0, "-bs, %d: exit 0" % n, s.errlog())
+            sim.wait_closed()
+            msgs = sim.messages()
+            t.eq([m["rcpt"] for m in msgs],
+                 [rs[i:i + 50] for i in range(0, n, 50)],
+                 "-bs, %d: transactions of at most 50, in order, each "
+                 "recipient once" % n)
+            t.eq((sim.connections(), len({m["conn"] for m in msgs})),
+                 (1, 1), "-bs, %d: on one connection" % n)
+            t.eq(ses_id(text), msgs[-1]["id"] if msgs else None,
+                 "-bs, %d: the 250 carries the last transaction's id" % n)
 
     # --- local recipients with admin_address ------------------------------
     with t.case("admin"):
@@ -545,6 +604,34 @@ with Sim(t.tmp) as sim:
         t.ok("closed" not in s.errlog(),
              "no kept session found closed by SES (renewed before)",
              s.errlog())
+
+    # --- a kept session SES closed: reconnecting costs no attempt ------------
+    # SES ends a session with 421, with its idle "451 4.4.2 Timeout", or
+    # just closes it; the next message's MAIL finds out.  With one attempt
+    # only (retry_delays none) the message must still go, on a new
+    # connection, and the summary line must say attempts=1.  (The idle 451
+    # itself, with a 1 s idle simulator, is below.)
+    for how, fault in (
+            ("421", {"action": "reply", "reply": "421 Service not "
+                     "available, closing transmission channel"}),
+            ("EOF", {"action": "drop"}),
+            ("reset", {"action": "reset"})):
+        with t.case("kept session closed: " + how):
+            sim.scenario(name="closed-" + how, conns=[[
+                dict(stage="mail", count=2, **fault)]])
+            kept_closed(CONF, sim, how)
+
+    # One attempt left after that, not one fewer: with two attempts and
+    # the new connection's greeting dropped, the third connection sends it.
+    with t.case("kept session closed: then one retry"):
+        # One address, or the dropped greeting moves on to the next.
+        conf = write_conf(t.tmp / "retry1.conf", sim, retry_delays="0.1",
+                          host="127.0.0.1")
+        sim.scenario(name="closed-retry", conns=[
+            [{"stage": "mail", "count": 2, "action": "drop"}],
+            [{"stage": "greeting", "action": "drop"}]])
+        kept_closed(conf, sim, "EOF, then a dropped greeting", conns=3,
+                    attempts=2)
 
     # --- Symfony Mailer's dialogue, as SmtpTransport writes it ---------------
     # SendmailTransport with "-bs" runs SmtpTransport over the process's
@@ -700,6 +787,17 @@ with Sim(t.tmp) as sim:
                  "ses-sendmail unstuffed it)", m["eml"])
 
     t.eq(sim.errors(), "", "simulator: no errors")
+
+# SES's own idle timeout, shortened to 1 s: the kept session (used less
+# than 8 s before, so kept) gets "451 4.4.2 Timeout waiting for data from
+# client." and is closed before the second message.
+with Sim(t.tmp, idle=1) as sim:
+    with t.case("kept session closed: idle 451"):
+        sim.scenario(name="closed-idle")
+        kept_closed(write_conf(t.tmp / "idle1.conf", sim), sim, "idle 451",
+                    pause=2)
+        t.ok(any("451 4.4.2 Timeout" in ln for ln in sim.transcript()),
+             "idle 451: SES said so before closing")
 
 t.diag("%.1f s" % (time.monotonic() - start))
 t.done()

@@ -169,6 +169,29 @@ refuse("over max_message_size once LF becomes CRLF", ["-i", RCPT],
 send("under max_message_size: sent", ["-i", RCPT],
      HEAD + b"\n" + (b"x" * 900 + b"\n") * 2, conf=CONF_SMALL,
      raw=body_wire(b"x" * 900, b"x" * 900))
+
+# max_message_size to the octet, on the wire form (CRLF, dot-stuffing, the
+# fields added): a message of exactly that many octets goes, one more is
+# refused before connecting.  Fields removed before sending (Bcc:) do not
+# count, however long: the same message with a 3000-octet Bcc: has the
+# same wire size and still goes.
+def sized(pad, extra=b""):
+    return HEAD + extra + b"\n.dot\n" + b"p" * pad + b"\n"
+
+
+_, probe = send("max_message_size probe", ["-i", RCPT], sized(100))
+WIRE = probe["size"] if probe else 0
+CONF_WIRE = write_conf(t.tmp / "wire.conf", sim, max_message_size=WIRE)
+send("exactly max_message_size (%d) on the wire: sent" % WIRE, ["-i", RCPT],
+     sized(100), conf=CONF_WIRE,
+     raw=body_wire(b"..dot", b"p" * 100))
+refuse("one octet over max_message_size on the wire", ["-i", RCPT],
+       sized(101), 65, r"%d octets, more than max_message_size" % (WIRE + 1),
+       conf=CONF_WIRE)
+BCC = b"Bcc: " + b", ".join(b"hidden%04d@example.org" % i
+                            for i in range(120)) + b"\n"
+send("max_message_size: a long Bcc: removed does not count", ["-i", RCPT],
+     sized(100, BCC), conf=CONF_WIRE, raw=body_wire(b"..dot", b"p" * 100))
 refuse("no recipients", ["-i"], HEAD + b"\nbody\n", 65, r"no recipients")
 refuse("no recipients with -t and no To:", ["-t"], HEAD + b"\nbody\n", 65,
        r"no recipients")

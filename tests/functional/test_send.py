@@ -276,6 +276,127 @@ with Sim(t.tmp, size=2000) as sim:
         t.ok(last.startswith("ses-sendmail: ") and "SIZE" in last,
              "above SIZE: the error line says why", r.err)
 
+# --- transactions of at most 50 recipients (SES's limit) ------------------
+# On one connection, in order, each recipient in exactly one transaction,
+# the same message in each: 50 -> 50; 51 -> 50 + 1; 100 -> 50 + 50;
+# 101 -> 50 + 50 + 1; max_recipients 2 and 5 recipients -> 2 + 2 + 1.
+def addrs(n, tag="r"):
+    return ["%s%03d@example.net" % (tag, i) for i in range(n)]
+
+
+def batches(sim, want, desc, per=50):
+    """The stored transactions hold `want` in order, `per` at most each,
+    none lost, none twice, on one connection with one MAIL each."""
+    msgs = sim.messages()
+    split = [want[i:i + per] for i in range(0, len(want), per)]
+    shape = "+".join(str(len(b)) for b in split)
+    t.eq([m["rcpt"] for m in msgs], split,
+         "%s: transactions of %s, in order" % (desc, shape))
+    flat = [a for m in msgs for a in m["rcpt"]]
+    t.ok(len(flat) == len(set(flat)) == len(want) and set(flat) == set(want),
+         "%s: every recipient once, none lost" % desc)
+    c = client_lines(sim)
+    t.eq((verbs(c).count("MAIL"), verbs(c).count("RCPT"),
+          sim.connections()), (len(split), len(want), 1),
+         "%s: %d MAIL, %d RCPT, one connection" % (desc, len(split),
+                                                   len(want)))
+    t.ok(msgs and all(m["eml"] == msgs[0]["eml"] and
+                      m["mail_from"] == SENDER for m in msgs),
+         "%s: the same message and sender in each" % desc)
+
+
+def t_message(to, cc, bcc):
+    return (b"From: Sender <sender@example.com>\nTo: %s\nCc: %s\nBcc: %s\n"
+            b"Subject: many\n\nbody\n" % tuple(
+                ", ".join(x).encode() for x in (to, cc, bcc)))
+
+
+with Sim(t.tmp) as sim:
+    conf = write_conf(t.tmp / "many.conf", sim)
+    for n in (50, 51, 100, 101):
+        with t.case("%d recipients" % n):
+            sim.scenario(name="argv-%d" % n)
+            r = run(["-i"] + addrs(n), stdin=MSG7, conf=conf)
+            t.eq(r.rc, 0, "%d recipients in argv: exit 0" % n, r)
+            batches(sim, addrs(n), "%d in argv" % n)
+        with t.case("-t %d recipients" % n):
+            # To:, Cc: and Bcc: a third each; one argv recipient (sent
+            # first) also in To: and one To: address again in Bcc:, both
+            # sent once: n distinct recipients in all.
+            rs = addrs(n, "t")
+            to, cc, bcc = rs[:n // 3], rs[n // 3:2 * n // 3], rs[2 * n // 3:]
+            sim.scenario(name="t-%d" % n)
+            r = run(["-t", "-i", to[1]], stdin=t_message(
+                to, cc, bcc + [to[0]]), conf=conf)
+            t.eq(r.rc, 0, "-t, %d recipients: exit 0" % n, r)
+            batches(sim, [to[1]] + to[:1] + to[2:] + cc + bcc,
+                    "-t, %d" % n)
+            t.ok(all(b"Bcc" not in m["eml"] for m in sim.messages()),
+                 "-t, %d: no Bcc: in any transaction" % n)
+    with t.case("max_recipients 2"):
+        sim.scenario(name="max2")
+        r = run(["-i"] + addrs(5), stdin=MSG7, conf=write_conf(
+            t.tmp / "max2.conf", sim, max_recipients=2))
+        t.eq(r.rc, 0, "max_recipients 2, 5 recipients: exit 0", r)
+        batches(sim, addrs(5), "max_recipients 2", per=2)
+
+# --- SIZE to the octet (RFC 1870) ------------------------------------------
+# The size compared with SIZE is the message as it goes on the wire: CRLF
+# line ends, the dot-stuffing, and the Date: and Message-ID: added, as the
+# simulator counts what it receives (the final dot apart).  A message of
+# exactly SIZE octets is sent; one octet more is refused before MAIL, 65.
+def sized(pad):
+    return (b"From: Sender <sender@example.com>\nTo: rcpt@example.net\n"
+            b"Subject: size\n\n.one dot\n..two dots\n" + b"p" * pad +
+            b"\n")
+
+
+def wire_size(msg, raw):
+    """The wire size of msg, worked out from its lines alone, plus the two
+    fields the client generated (taken from what it sent)."""
+    lines = msg.split(b"\n")[:-1]
+    added = re.findall(rb"^(?:Date|Message-ID): [^\r]*\r\n", raw, re.M)
+    return (sum(len(ln) + ln.startswith(b".") + 2 for ln in lines) +
+            sum(len(a) for a in added))
+
+
+W = 0
+with Sim(t.tmp) as sim:
+    with t.case("SIZE probe"):
+        sim.scenario(name="size-probe")
+        r = run(["-i", RCPT], stdin=sized(100), conf=write_conf(
+            t.tmp / "probe.conf", sim))
+        msgs = sim.messages()
+        t.ok(r.rc == 0 and len(msgs) == 1, "SIZE probe: sent", r)
+        W = msgs[0]["size"] if msgs else 0
+        t.eq(W, wire_size(sized(100), msgs[0]["raw"] if msgs else b""),
+             "the wire size counts CRLF, dot-stuffing and the added fields")
+with Sim(t.tmp, size=W) as sim:
+    conf = write_conf(t.tmp / "sizew.conf", sim)
+    for pad, want in ((99, W - 1), (100, W)):
+        with t.case("SIZE %d of %d" % (want, W)):
+            sim.scenario(name="size-%d" % want)
+            r = run(["-i", RCPT], stdin=sized(pad), conf=conf)
+            msgs = sim.messages()
+            t.ok(r.rc == 0 and len(msgs) == 1, "SIZE %d, message of %d "
+                 "octets: sent" % (W, want), r)
+            t.eq([(m["size"], m["mail_params"]) for m in msgs],
+                 [(want, ["SIZE=%d" % want])], "SIZE %d, message of %d "
+                 "octets: SIZE= says what went" % (W, want))
+    with t.case("SIZE %d of %d" % (W + 1, W)):
+        sim.scenario(name="size-over")
+        r = run(["-i", RCPT], stdin=sized(101), conf=conf)
+        t.eq(r.rc, 65, "SIZE %d, message of %d octets: exit 65" %
+             (W, W + 1), r)
+        t.eq(sim.messages(), [], "one octet over SIZE: nothing stored")
+        c = client_lines(sim)
+        t.ok(not ({"MAIL", "RCPT", "DATA"} & set(verbs(c))) and
+             "QUIT" in verbs(c), "one octet over SIZE: refused before MAIL,"
+             " then QUIT", c)
+        t.ok("%d octets" % (W + 1) in r.err and "at most %d" % W in r.err,
+             "one octet over SIZE: stderr gives both sizes", r.err)
+    t.eq(sim.errors(), "", "simulator: no errors (SIZE)")
+
 # --- AUTH LOGIN; eu-west-1 ---------------------------------------------
 with Sim(t.tmp, login_only=True, region="eu-west-1") as sim:
     with t.case("login"):

@@ -617,6 +617,37 @@ def test_faults(sim):
         t.ok(True, "tls fault also applies after STARTTLS")
     c.close()
 
+    # trail: plaintext right after "220 Ready to start TLS", in the same
+    # write (one recv gets both) or in a write of its own; the handshake
+    # then starts as usual, the injected bytes forgotten (RFC 3207 5).
+    for extra in ({}, {"ms": 100}):
+        sim.scenario(default=[{"stage": "starttls", "action": "trail",
+                               "data": "250 injected\r\n", **extra}])
+        c = Raw(sim.starttls_port)
+        c.reply()
+        c.cmd("EHLO client.test")
+        c.sock.sendall(b"STARTTLS\r\n")
+        want = b"220 Ready to start TLS\r\n250 injected\r\n"
+        got = b""
+        while len(got) < len(want):
+            data = c.sock.recv(65536)
+            if not data:
+                break
+            got += data
+        t.eq(got, want, "trail at starttls%s: 220, then the injected line" %
+             (" (100 ms later)" if extra else " (same write)"))
+        c.starttls()
+        t.ok(c.cmd1("EHLO client.test").startswith("250 "),
+             "trail at starttls%s: the handshake follows" %
+             (" (100 ms later)" if extra else " (same write)"))
+        c.close()
+    sim.scenario(default=[{"stage": "ehlo", "action": "trail"}])
+    c = Raw(sim.starttls_port)
+    c.reply()
+    t.eq(c.cmd("EHLO client.test")[-1], "250 Ok", "trail at ehlo: the reply")
+    t.eq(c.reply(), ["250 injected"], "trail at ehlo: the default data")
+    c.close()
+
     sim.scenario(default=[{"stage": "connect", "action": "refuse"}])
     expect_eof(Raw(sim.starttls_port), "refuse at connect: closed, no banner")
     sim.scenario(default=[{"stage": "connect", "action": "reply",
@@ -694,14 +725,16 @@ def test_sequencing(sim):
 def test_bad_scenario(tmp):
     with Sim(tmp) as sim:
         sim.scenario(default=[{"stage": "rcpt", "action": "explode"},
-                              {"stage": "mail", "action": "accept_drop"}])
+                              {"stage": "mail", "action": "accept_drop"},
+                              {"stage": "tls", "action": "trail"}])
         c = Raw(sim.wrapper_port, tls=True)
         t.ok(BANNER_RE.fullmatch(c.reply()[0]),
              "bad faults are ignored: normal session")
         c.close()
         err = sim.errors()
         t.ok("unknown action 'explode'" in err and
-             "accept_drop only at dot" in err,
+             "accept_drop only at dot" in err and
+             "trail needs an answer" in err,
              "bad faults are reported in sim-errors.log", err)
 
 

@@ -169,6 +169,41 @@ with Sim(t.tmp) as sim:
         refused(sim, conf1, "STARTTLS refused with 454 (transient)", 75,
                 "454")
 
+# --- plaintext injected before TLS (RFC 3207 6, CVE-2011-0411) ------------
+# Bytes the server did not owe, before TLS is up, are refused: after the
+# 220 to STARTTLS in the same write or in one of their own (then they land
+# in the handshake), and after the greeting or the EHLO reply.  Were they
+# read after the handshake, a man in the middle would speak for the server
+# inside TLS.  76, no retry, nothing sent, and no command after STARTTLS.
+INJECTED = "250-email-smtp.amazonaws.com\r\n250 AUTH PLAIN\r\n"
+with Sim(t.tmp) as sim:
+    conf = write_conf(t.tmp / "inj.conf", sim, port=sim.starttls_port,
+                      tls="starttls", retry_delays="0.1")
+    for stage, extra, why, verbs in (
+            ("starttls", {}, "after its reply to STARTTLS",
+             ["EHLO", "STARTTLS"]),
+            ("starttls", {"ms": 300}, "after its reply to STARTTLS",
+             ["EHLO", "STARTTLS"]),
+            ("ehlo", {}, "after its reply to EHLO", ["EHLO"]),
+            ("greeting", {}, "after its greeting", [])):
+        desc = "plaintext after the %s reply%s" % (
+            stage, ", %d ms later" % extra["ms"] if extra else
+            ", same write")
+        with t.case(desc):
+            sim.scenario(default=[dict(stage=stage, action="trail",
+                                       data=INJECTED, **extra)],
+                         name="inject-" + stage)
+            refused(sim, conf, desc, 76, why, verbs_ok=verbs)
+            t.eq(client_verbs(sim), verbs, "%s: no command after it" % desc)
+    with t.case("starttls 250"):
+        sim.scenario(default=[{"stage": "starttls", "action": "reply",
+                               "reply": "250 Ok"}], name="starttls-250")
+        refused(sim, conf, "250 to STARTTLS", 76, "not 220")
+        t.eq(sim.events("tls"), [], "250 to STARTTLS: no TLS handshake")
+        t.eq(client_verbs(sim), ["EHLO", "STARTTLS"],
+             "250 to STARTTLS: no command after it")
+    t.eq(sim.errors(), "", "simulator: no errors (injection)")
+
 # --- certificates refused ---------------------------------------------
 for cert, why in (("wrong", "does not match"), ("expired", "expired"),
                   ("selfsigned", "issuer is unknown")):
