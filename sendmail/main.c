@@ -340,8 +340,27 @@ sanitize_fds(void)
 }
 
 /*
+ * Clear the dumpable flag and read it back: it alone keeps the caller's
+ * debugger, /proc/PID/mem and core files away from the secret.
+ */
+static void
+undumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal(EX_OSERR, "cannot make the process non-dumpable, so a "
+		    "debugger could read the secret: refusing to go on");
+}
+
+/*
  * Drop the group (and user) privilege for good: real, effective and
- * saved, then check it took (SPEC 11).
+ * saved, then check it took.  The kernel makes a process dumpable again
+ * (as fs.suid_dumpable says) whenever its effective ids change, and a
+ * dumpable process whose ids are all the caller's is open to the
+ * caller's ptrace and /proc/PID/mem.  So the saved ids keep the
+ * privilege until the flag is cleared again: while one id differs from
+ * the caller's, the kernel refuses the caller; a change of the saved ids
+ * alone leaves the flag as it is.  No moment is open to the caller.
  */
 static void
 drop_privileges(void)
@@ -349,6 +368,10 @@ drop_privileges(void)
 	uid_t uid = getuid(), ru, eu, su;
 	gid_t gid = getgid(), rg, eg, sg;
 
+	if (setresgid(gid, gid, (gid_t)-1) == -1 ||
+	    setresuid(uid, uid, (uid_t)-1) == -1)
+		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
+	undumpable();
 	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
 		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
 	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) ==
@@ -356,6 +379,10 @@ drop_privileges(void)
 	    eu != uid || su != uid)
 		fatal(EX_OSERR, "privileges were not dropped: refusing to "
 		    "go on");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal(EX_OSERR, "the process became dumpable when it dropped "
+		    "privileges, so a debugger could read the secret: "
+		    "refusing to go on");
 }
 
 static const char *
@@ -683,7 +710,7 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* No core file may hold the secret. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	undumpable();
 	memset(&o, 0, sizeof(o));
 	/* --check's output: the terminal's, read before the environment
 	 * goes. */
@@ -703,6 +730,8 @@ main(int argc, char *argv[])
 	switch (o.mode) {
 	case MODE_HELP:
 	case MODE_VERSION:
+		/* Every mode runs without the privilege it does not need. */
+		drop_privileges();
 		print_version(o.mode);
 	case MODE_QUEUE:
 		drop_privileges();
