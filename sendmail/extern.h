@@ -710,6 +710,7 @@ const char *exitcode_advice(const struct fail *f);
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
 int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
+int	 smtp_test_cmd(int fd, const char *arg, int *wiped);
 double	 retry_jitter(double d);
 #endif
 
