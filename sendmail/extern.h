@@ -657,6 +657,12 @@ int	 check_derive(const char *region);
 /* Logging (log.c) and exit codes (exitcode.c).                       */
 
 /* log.c */
+/*
+ * Every line log_warn(), log_info(), log_error() and log_trace() write is
+ * made printable by log_sanitize() (control and non-ASCII octets become
+ * '?') and cut at LOG_LINE_MAX: arguments may be anything a caller sent.
+ */
+#define LOG_LINE_MAX	4096
 void	 log_init(enum conf_log mode, int verbose);
 /* A warning: stderr (always when log is stderr, or verbose) and syslog. */
 void	 log_warn(const char *fmt, ...)
@@ -666,6 +672,9 @@ void	 log_info(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /* The error line on stderr, also to syslog. */
 void	 log_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* A -v trace line on stderr only, as it is (no program name). */
+void	 log_trace(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /*
  * -v transcript: one SMTP line, dir '>' sent or '<' received.  AUTH

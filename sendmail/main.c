@@ -148,6 +148,7 @@ opts_mode(struct opts *o, const char *v)
 		{ "m", MODE_DELIVER }, { "s", MODE_SMTP }, { "p", MODE_QUEUE },
 		{ "i", MODE_ALIASES }, { "v", MODE_VERIFY },
 	};
+	char shown[LOG_EXCERPT + 4];
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -156,8 +157,9 @@ opts_mode(struct opts *o, const char *v)
 			return;
 		}
 	/* -bd, -bD, -bt, -bh, -bH, -bP and the rest: a daemon's modes. */
-	fatal(EX_USAGE, "-b%.8s is not supported: ses-sendmail has no daemon, "
-	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", v);
+	log_excerpt(shown, sizeof(shown), v, strlen(v));
+	fatal(EX_USAGE, "-b%s is not supported: ses-sendmail has no daemon, "
+	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", shown);
 }
 
 /* -o and -O: only IgnoreDots means anything; the rest are ignored. */
@@ -216,7 +218,7 @@ static void
 opts_ports(struct opts *o, const char *v)
 {
 	const char *errstr;
-	char buf[128], *p, *tok;
+	char buf[128], shown[LOG_EXCERPT + 4], *p, *tok;
 
 	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
 		fatal(EX_USAGE, "--ports: list too long");
@@ -227,8 +229,10 @@ opts_ports(struct opts *o, const char *v)
 			    CHECK_MAX_PORTS);
 		o->chk.ports[o->chk.nports++] = (int)strtonum(tok, 1, 65535,
 		    &errstr);
-		if (errstr != NULL)
-			fatal(EX_USAGE, "--ports: '%.8s' is not a port", tok);
+		if (errstr != NULL) {
+			log_excerpt(shown, sizeof(shown), tok, strlen(tok));
+			fatal(EX_USAGE, "--ports: '%s' is not a port", shown);
+		}
 	}
 }
 
@@ -236,6 +240,8 @@ opts_ports(struct opts *o, const char *v)
 static int
 opts_long(struct opts *o, const char *arg, const char *next)
 {
+	char shown[LOG_EXCERPT + 4];
+
 	if (strcmp(arg, "--help") == 0)
 		o->mode = MODE_HELP;
 	else if (strcmp(arg, "--version") == 0)
@@ -262,8 +268,10 @@ opts_long(struct opts *o, const char *arg, const char *next)
 		else
 			o->region = next;
 		return 1;
-	} else
-		fatal(EX_USAGE, "unknown option %.40s (see --help)", arg);
+	} else {
+		log_excerpt(shown, sizeof(shown), arg, strlen(arg));
+		fatal(EX_USAGE, "unknown option %s (see --help)", shown);
+	}
 	return 0;
 }
 
@@ -611,6 +619,7 @@ verify_recipients(const struct conf *c, const struct opts *o)
 	struct plan p;
 	struct msg m;
 	struct fail f;
+	char shown[SES_MAX_ADDR + 4];
 	size_t i, j, n, nbad = 0;
 	int ex = EX_OK;
 
@@ -631,7 +640,10 @@ verify_recipients(const struct conf *c, const struct opts *o)
 				printf("%s... deliverable: via SES %s\n",
 				    p.rcpts.v[j].addr, c->host);
 		else if (o->nrcpts > 0) {
-			printf("%s... %s\n", o->rcpts[i], f.text);
+			/* As the caller wrote it, but printable. */
+			log_sanitize(shown, sizeof(shown), o->rcpts[i],
+			    strlen(o->rcpts[i]));
+			printf("%s... %s\n", shown, f.text);
 			nbad++;
 		} else
 			log_error("%s", f.text);

@@ -56,7 +56,7 @@ srv_reply(struct server *sv, const char *fmt, ...)
 	/* One line, printable: SES text and our own may hold anything. */
 	log_sanitize(clean, sizeof(clean), line, strlen(line));
 	if (sv->verbose)
-		fprintf(stderr, "-bs> %s\n", clean);
+		log_trace("-bs> %s", clean);
 	printf("%s\r\n", clean);
 	(void)fflush(stdout);
 }
@@ -437,7 +437,7 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 			continue;
 		}
 		if (sv->verbose)
-			fprintf(stderr, "-bs< %s\n", line);
+			log_trace("-bs< %s", line);
 		if ((rv = srv_command(sv, line)) != 0)
 			break;
 	}

@@ -87,13 +87,14 @@ struct smtp {
 	char			 reply[SES_REPLY_MAX];	/* its last line */
 	char			 greeting[256];	/* for --check */
 	char			 ehlo[512];	/* keywords, for --check */
+	char			 cmd[SES_MAX_ADDR * 2 + 512];	/* being sent */
 };
 
 static void
 smtp_goto(struct smtp *s, enum smtp_state next)
 {
 	if (s->verbose)
-		fprintf(stderr, "  [%s -> %s]\n", smtp_state_names[s->state],
+		log_trace("  [%s -> %s]", smtp_state_names[s->state],
 		    smtp_state_names[next]);
 	s->state = next;
 }
@@ -286,7 +287,7 @@ smtp_start_tls(struct smtp *s, struct fail *f)
 		return -1;
 	s->tls_done = 1;
 	if (s->verbose)
-		fprintf(stderr, "  [TLS: %s]\n",
+		log_trace("  [TLS: %s]",
 		    tls_describe(s->c.tls, desc, sizeof(desc)));
 	return 0;
 }
