@@ -26,6 +26,7 @@
 
 #define SES_PROGNAME		"ses-sendmail"
 #define SES_MAX_ARG		4096	/* longest argv string we accept */
+#define SES_STACK_MIN		(256 * 1024)	/* stack we need, at least */
 #define SES_MAX_ADDR		320	/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 #define SES_MAX_RCPTS		10000	/* envelope recipients per message */
 #define SES_FAIL_TEXT		512	/* sanitised reason or reply text */
@@ -139,7 +140,8 @@ void	 conf_init(struct conf *);
 /*
  * Parse the open file fd (not closed) named path into c, then check it:
  * required keys, ranges, host from region, tls from port.  Returns 0, or
- * -1 with err holding "PATH:LINE: key: what is wrong" (never a value).
+ * -1 with err holding "PATH:LINE: key: what is wrong" (never a value), or
+ * -2 with err set when memory ran out.
  */
 int	 conf_parse_fd(int fd, const char *path, struct conf *c,
 	    char *err, size_t errlen);
@@ -163,7 +165,8 @@ int	 creds_derive(const char *secret, const char *region, char *out,
 	    size_t outlen);
 /*
  * Make c->password usable: derive it from c->aws_secret when that is set
- * (and wipe aws_secret).  Returns 0, or -1 with err set.
+ * (and wipe aws_secret).  Returns 0, or -1 with err set (-2 when memory
+ * ran out).
  */
 int	 creds_prepare(struct conf *c, char *err, size_t errlen);
 /*
@@ -198,13 +201,15 @@ struct addrlist {
  * whitespace, obsolete forms loosely) of len bytes.  Each mailbox found is
  * appended to out (duplicates included).  A mailbox without a domain
  * (cron's "root") is accepted: callers decide.  Returns 0, or -1 with err
- * set (syntax, non-ASCII local part, bad domain, too long).
+ * set (syntax, non-ASCII local part, bad domain, too long), or -2 with err
+ * set when memory ran out (not the input's fault).
  */
 int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
 /*
  * Parse one sender (-f/-r): "a@b", "<a@b>", "Name <a@b>".  "" and "<>"
- * give the null sender: out is set to "".  Returns 0 or -1 with err.
+ * give the null sender: out is set to "".  Returns 0, or -1 with err (-2
+ * when memory ran out).
  */
 int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
@@ -258,7 +263,7 @@ struct hdrs {
  * Parse the header block (LF line ends, no blank line) into h; block is
  * copied.  Returns 0 or -1 with err (a line that is neither a field nor
  * a continuation, a field over HDR_FIELD_MAX, more than HDR_FIELDS_MAX
- * fields).
+ * fields), or -2 with err when memory ran out.
  */
 int	 hdr_parse(const char *block, size_t len, struct hdrs *h,
 	    char *err, size_t errlen);
@@ -285,7 +290,7 @@ int	 hdr_check_unique(struct hdrs *h, char *err, size_t errlen);
 /*
  * -t: the recipients from To, Cc, Bcc, or only from Resent-To, Resent-Cc,
  * Resent-Bcc when any of those exists.  Appended to out.  Returns 0 or
- * -1 with err.
+ * -1 with err (-2 when memory ran out).
  */
 int	 hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 	    size_t errlen);
@@ -449,6 +454,12 @@ struct conn {
 int	 conn_open(struct conn *c, const char *host, int port, int timeout,
 	    struct fail *f);
 /*
+ * Fill f for getaddrinfo()'s failure rv (errno as it left it): FAIL_NOHOST,
+ * FAIL_DNS, or FAIL_OS when this process ran out of descriptors or
+ * memory.  Returns -1.
+ */
+int	 net_resolve_fail(int rv, const char *host, struct fail *f);
+/*
  * Drop the current connection and connect to the next address of the
  * same resolution (one that accepted but stayed silent).  0 or -1 as
  * conn_open(); conn_has_next() tells whether any address is left.
@@ -509,7 +520,8 @@ enum {
  * A client session on fd (non-blocking) for host: TLS 1.2 or newer, SNI
  * (not for an address literal), certificate verified against ca_file or
  * the system store and against host, the handshake bounded by timeout
- * seconds.  NULL with err set on failure.
+ * seconds.  NULL with err set on failure, and errno EMFILE, ENFILE or
+ * ENOMEM when descriptors or memory ran out, else 0.
  */
 struct tls *tls_client(int fd, const char *host, const char *ca_file,
 	    int timeout, char *err, size_t errlen);
@@ -517,6 +529,8 @@ struct tls *tls_client(int fd, const char *host, const char *ca_file,
 int	 tls_handshake(struct tls *);
 /* Did the last error come from certificate verification? */
 int	 tls_verify_failed(const struct tls *);
+/* Did the last error come from memory running out here? */
+int	 tls_out_of_memory(const struct tls *);
 ssize_t	 tls_read(struct tls *, void *buf, size_t len);
 ssize_t	 tls_write(struct tls *, const void *buf, size_t len);
 size_t	 tls_pending(struct tls *);

@@ -39,16 +39,16 @@ log_init(enum conf_log mode, int verbose)
 static void __attribute__((format(printf, 3, 0)))
 log_format(char *line, size_t len, const char *fmt, va_list ap)
 {
-	char raw[LOG_LINE_MAX];
 	int n;
 
-	if ((n = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
+	if ((n = vsnprintf(line, len, fmt, ap)) < 0)
 		n = 0;
-	if ((size_t)n >= sizeof(raw))
-		n = sizeof(raw) - 1;
-	log_sanitize(line, len, raw, (size_t)n);
-	if ((size_t)n == sizeof(raw) - 1 && len > 4)
-		(void)memcpy(line + strlen(line) - 3, "...", 3);
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	/* In place: each octet is replaced by one octet. */
+	log_sanitize(line, len, line, (size_t)n);
+	if ((size_t)n == len - 1 && len > 4)
+		(void)memcpy(line + n - 3, "...", 3);
 }
 
 /* One formatted line to its sinks: stderr when asked, syslog by mode. */
