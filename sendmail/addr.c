@@ -52,6 +52,7 @@ struct lex {
 	const char	*what;		/* "address list", "sender" */
 	char		*err;
 	size_t		 errlen;
+	int		 oom;		/* memory ran out, not the input */
 };
 
 /* One side of an addr-spec, words appended as they come. */
@@ -84,6 +85,14 @@ struct parser {
 static char	 host_name[256];
 static char	 host_fqdn[256];
 static int	 host_done;
+
+/* Memory ran out: the parse fails, but the input is not to blame. */
+static int
+lex_oom(struct lex *lx)
+{
+	lx->oom = 1;
+	return fail_text(lx->err, lx->errlen, "out of memory");
+}
 
 static int
 is_wsp(int c)
@@ -466,6 +475,8 @@ domain_finish(struct lex *lx, const struct spec *sp, char *out,
 	} else if (has_8bit(sp->dbuf)) {
 		r = gnutls_idna_map(sp->dbuf, sp->domain.len, &idn,
 		    GNUTLS_IDNA_FORCE_2008);
+		if (r == GNUTLS_E_MEMORY_ERROR)
+			return lex_oom(lx);
 		if (r < 0) {
 			(void)snprintf(why, sizeof(why), ": %s",
 			    gnutls_strerror(r));
@@ -536,7 +547,7 @@ spec_finish(struct lex *lx, const struct spec *sp)
 		return NULL;
 	}
 	if ((a = strdup(buf)) == NULL)
-		fail_text(lx->err, lx->errlen, "out of memory");
+		(void)lex_oom(lx);
 	return a;
 }
 
@@ -736,7 +747,7 @@ mailbox_push(struct parser *p, const struct spec *sp, char *name)
 		return -1;
 	}
 	if (list_push(p->out, a, name) == -1)
-		return fail_text(p->lx.err, p->lx.errlen, "out of memory");
+		return lex_oom(&p->lx);
 	return 0;
 }
 
@@ -802,7 +813,7 @@ parse_bare(struct parser *p)
 			break;
 		}
 		if (name == NULL && name_from_comment(&t, &name) == -1) {
-			fail_text(p->lx.err, p->lx.errlen, "out of memory");
+			(void)lex_oom(&p->lx);
 			goto fail;
 		}
 	}
@@ -873,7 +884,7 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 		return fail_text(p->lx.err, p->lx.errlen,
 		    "empty address <> in %s", p->lx.what);
 	if (name_from_phrase(p->lx.s + elem, lt->start - elem, &name) == -1)
-		return fail_text(p->lx.err, p->lx.errlen, "out of memory");
+		return lex_oom(&p->lx);
 	if (mailbox_push(p, &sp, name) == -1)
 		return -1;
 	return element_end(p, "after '>'");
@@ -954,7 +965,7 @@ addr_parse(const char *s, size_t len, struct addrlist *out,
 		return 0;
 	/* All or nothing: the caller's list is as it was. */
 	addr_truncate(out, n0);
-	return -1;
+	return p.lx.oom ? -2 : -1;
 }
 
 int
@@ -971,6 +982,7 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 	struct addrlist l = { NULL, 0, 0 };
 	char sn[LOG_EXCERPT + 4];
 	size_t len, b, e, i;
+	int r;
 
 	if (outlen == 0)
 		return fail_text(err, errlen, "no room for the sender");
@@ -991,8 +1003,8 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 	}
 	if (b == e)
 		return 0;
-	if (addr_parse(s, len, &l, "sender", 0, err, errlen) == -1)
-		return -1;
+	if ((r = addr_parse(s, len, &l, "sender", 0, err, errlen)) != 0)
+		return r;
 	log_excerpt(sn, sizeof(sn), s + b, e - b);
 	if (l.n != 1) {
 		fail_text(err, errlen, "%s in sender '%s'",

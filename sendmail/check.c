@@ -669,14 +669,18 @@ check_run(const struct conf *c, const struct check_opts *o)
 {
 	struct check *ck;
 	struct smtp *s;
+	char host[256];
 	int ex;
 
 	if ((ck = calloc(1, sizeof(*ck))) == NULL)
 		return EX_OSERR;
 	ck->c = c;
 	ck->o = o;
-	if (!o->json)
-		printf("ses-sendmail --check: %s port %d\n", c->host, c->port);
+	if (!o->json) {
+		/* The host is a value of a file the caller may have written. */
+		log_sanitize(host, sizeof(host), c->host, strlen(c->host));
+		printf("ses-sendmail --check: %s port %d\n", host, c->port);
+	}
 	check_config(ck);
 	check_dns(ck);
 	if (!ck->blocked)

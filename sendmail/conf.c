@@ -110,6 +110,7 @@ struct conf_parse {
 	size_t		 seen[KEY_N];	/* line of each key, 0 when absent */
 	char		*err;
 	size_t		 errlen;
+	int		 oom;		/* memory ran out, not the file */
 };
 
 static int	conf_error(struct conf_parse *, const char *, ...)
@@ -657,13 +658,15 @@ conf_line(struct conf_parse *p, const char *s, size_t len)
 		return conf_error(p, "%s:%zu: %s: control character in the "
 		    "value; remove it", p->path, p->lineno, k->name);
 	if ((v = strndup(val, vlen)) == NULL)
-		return conf_error(p, "%s:%zu: %s: %s", p->path, p->lineno,
-		    k->name, strerror(errno));
-	rc = conf_set(p->c, k->id, &v);
+		rc = -2;
+	else
+		rc = conf_set(p->c, k->id, &v);
 	creds_free_secret(v);
-	if (rc == -2)
+	if (rc == -2) {
+		p->oom = 1;
 		return conf_error(p, "%s:%zu: %s: out of memory", p->path,
 		    p->lineno, k->name);
+	}
 	if (rc == -1)
 		return conf_error(p, "%s:%zu: %s: bad value; expected %s",
 		    p->path, p->lineno, k->name, k->want);
@@ -716,6 +719,7 @@ conf_derive(struct conf_parse *p)
 	if (c->host == NULL && asprintf(&c->host,
 	    "email-smtp.%s.amazonaws.com", c->region) == -1) {
 		c->host = NULL;
+		p->oom = 1;
 		return conf_error(p, "%s: host: out of memory", p->path);
 	}
 	if (c->tls == CONF_TLS_STARTTLS && p->seen[KEY_PORT] == 0)
@@ -784,7 +788,7 @@ fail:
 	conf_free(c);
 	conf_init(c);
 	strlcpy(c->path, path, sizeof(c->path));
-	return -1;
+	return p.oom ? -2 : -1;
 }
 
 int
@@ -797,8 +801,8 @@ conf_parse_fd(int fd, const char *path, struct conf *c, char *err,
 	int rc;
 
 	if ((buf = malloc(CONF_FILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen, "%s: out of memory to read it", path);
+		return -2;
 	}
 	len = 0;
 	rc = 0;

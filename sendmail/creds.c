@@ -135,8 +135,12 @@ creds_prepare(struct conf *c, char *err, size_t errlen)
 		    "region; add 'region'", c->path);
 		return -1;
 	}
-	if ((pass = malloc(CREDS_PASS_LEN + 1)) == NULL ||
-	    creds_derive(c->aws_secret, c->region, pass,
+	if ((pass = malloc(CREDS_PASS_LEN + 1)) == NULL) {
+		snprintf(err, errlen, "%s: aws_secret_access_key: out of "
+		    "memory to derive the SMTP password", c->path);
+		return -2;
+	}
+	if (creds_derive(c->aws_secret, c->region, pass,
 	    CREDS_PASS_LEN + 1) == -1) {
 		free(pass);
 		snprintf(err, errlen, "%s: aws_secret_access_key: cannot "

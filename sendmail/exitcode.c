@@ -42,6 +42,13 @@ static const char ADV_HOST[] =
     "check region and host in the configuration";
 static const char ADV_RETRY[] =
     "the message was not sent; try again later";
+/* The caller's resource limits (setrlimit(2)), by what the system said. */
+static const char ADV_NOFILE[] =
+    "raise the limit on open files (ulimit -n)";
+static const char ADV_FSIZE[] =
+    "raise the file size limit (ulimit -f)";
+static const char ADV_MEMORY[] =
+    "raise the memory limits (ulimit -v, ulimit -d) or free memory";
 
 /* First match wins: specific replies before reply classes. */
 static const struct rule rules[] = {
@@ -52,7 +59,17 @@ static const struct rule rules[] = {
 	{ FAIL_NOHOST, ANY_STAGE, 0, 0, NULL, 0, 0, EX_NOHOST, ADV_HOST },
 	{ FAIL_CONFIG, ANY_STAGE, 0, 0, NULL, 0, 0, EX_CONFIG, NULL },
 	{ FAIL_NOPERM, ANY_STAGE, 0, 0, NULL, 0, 0, EX_NOPERM, NULL },
+	{ FAIL_OS, ANY_STAGE, 0, 0, "Too many open files", 0, 0, EX_OSERR,
+	    ADV_NOFILE },
+	{ FAIL_OS, ANY_STAGE, 0, 0, "File too large", 0, 0, EX_OSERR,
+	    ADV_FSIZE },
+	{ FAIL_OS, ANY_STAGE, 0, 0, "Cannot allocate memory", 0, 0, EX_OSERR,
+	    ADV_MEMORY },
+	{ FAIL_OS, ANY_STAGE, 0, 0, "out of memory", 0, 0, EX_OSERR,
+	    ADV_MEMORY },
 	{ FAIL_OS, ANY_STAGE, 0, 0, NULL, 0, 0, EX_OSERR, NULL },
+	{ FAIL_IO, ANY_STAGE, 0, 0, "File too large", 0, 0, EX_IOERR,
+	    ADV_FSIZE },
 	{ FAIL_IO, ANY_STAGE, 0, 0, NULL, 0, 0, EX_IOERR, NULL },
 	{ FAIL_SOFTWARE, ANY_STAGE, 0, 0, NULL, 0, 0, EX_SOFTWARE, NULL },
 	{ FAIL_DNS, ANY_STAGE, 0, 0, NULL, 1, 1, EX_TEMPFAIL, ADV_RETRY },

@@ -26,6 +26,7 @@
 
 #define SES_PROGNAME		"ses-sendmail"
 #define SES_MAX_ARG		4096	/* longest argv string we accept */
+#define SES_STACK_MIN		(256 * 1024)	/* stack we need, at least */
 #define SES_MAX_ADDR		320	/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 #define SES_MAX_RCPTS		10000	/* envelope recipients per message */
 #define SES_FAIL_TEXT		512	/* sanitised reason or reply text */
@@ -139,7 +140,8 @@ void	 conf_init(struct conf *);
 /*
  * Parse the open file fd (not closed) named path into c, then check it:
  * required keys, ranges, host from region, tls from port.  Returns 0, or
- * -1 with err holding "PATH:LINE: key: what is wrong" (never a value).
+ * -1 with err holding "PATH:LINE: key: what is wrong" (never a value), or
+ * -2 with err set when memory ran out.
  */
 int	 conf_parse_fd(int fd, const char *path, struct conf *c,
 	    char *err, size_t errlen);
@@ -163,7 +165,8 @@ int	 creds_derive(const char *secret, const char *region, char *out,
 	    size_t outlen);
 /*
  * Make c->password usable: derive it from c->aws_secret when that is set
- * (and wipe aws_secret).  Returns 0, or -1 with err set.
+ * (and wipe aws_secret).  Returns 0, or -1 with err set (-2 when memory
+ * ran out).
  */
 int	 creds_prepare(struct conf *c, char *err, size_t errlen);
 /*
@@ -200,13 +203,15 @@ struct addrlist {
  * (cron's "root") is accepted: callers decide.  Returns 0, or -1 with err
  * set (syntax, non-ASCII local part, bad domain, an address literal
  * other than [IPv4] or [IPv6:...], a blank, '<' or '>' in a quoted local
- * part, too long).
+ * part, too long), or -2 with err set when memory ran out (not the
+ * input's fault).
  */
 int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
 /*
  * Parse one sender (-f/-r): "a@b", "<a@b>", "Name <a@b>".  "" and "<>"
- * give the null sender: out is set to "".  Returns 0 or -1 with err.
+ * give the null sender: out is set to "".  Returns 0, or -1 with err (-2
+ * when memory ran out).
  */
 int	 addr_parse_sender(const char *s, char *out, size_t outlen,
 	    char *err, size_t errlen);
@@ -278,7 +283,7 @@ struct hdrs {
  * Parse the header block (LF line ends, no blank line) into h; block is
  * copied.  Returns 0 or -1 with err (a line that is neither a field nor
  * a continuation, a field over HDR_FIELD_MAX, more than HDR_FIELDS_MAX
- * fields).
+ * fields), or -2 with err when memory ran out.
  */
 int	 hdr_parse(const char *block, size_t len, struct hdrs *h,
 	    char *err, size_t errlen);
@@ -305,7 +310,7 @@ int	 hdr_check_unique(struct hdrs *h, char *err, size_t errlen);
 /*
  * -t: the recipients from To, Cc, Bcc, or only from Resent-To, Resent-Cc,
  * Resent-Bcc when any of those exists.  Appended to out.  Returns 0 or
- * -1 with err.
+ * -1 with err (-2 when memory ran out).
  */
 int	 hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 	    size_t errlen);
@@ -485,6 +490,12 @@ struct conn {
 int	 conn_open(struct conn *c, const char *host, int port, int timeout,
 	    struct fail *f);
 /*
+ * Fill f for getaddrinfo()'s failure rv (errno as it left it): FAIL_NOHOST,
+ * FAIL_DNS, or FAIL_OS when this process ran out of descriptors or
+ * memory.  Returns -1.
+ */
+int	 net_resolve_fail(int rv, const char *host, struct fail *f);
+/*
  * Drop the current connection and connect to the next address of the
  * same resolution (one that accepted but stayed silent).  0 or -1 as
  * conn_open(); conn_has_next() tells whether any address is left.
@@ -553,7 +564,8 @@ enum {
  * A client session on fd (non-blocking) for host: TLS 1.2 or newer, SNI
  * (not for an address literal), certificate verified against ca_file or
  * the system store and against host, the handshake bounded by timeout
- * seconds.  NULL with err set on failure.
+ * seconds.  NULL with err set on failure, and errno EMFILE, ENFILE or
+ * ENOMEM when descriptors or memory ran out, else 0.
  */
 struct tls *tls_client(int fd, const char *host, const char *ca_file,
 	    int timeout, char *err, size_t errlen);
@@ -563,6 +575,8 @@ int	 tls_handshake(struct tls *);
 int	 tls_verify_failed(const struct tls *);
 /* Was the last error a record that is not TLS (plain text, say)? */
 int	 tls_not_tls(const struct tls *);
+/* Did the last error come from memory running out here? */
+int	 tls_out_of_memory(const struct tls *);
 ssize_t	 tls_read(struct tls *, void *buf, size_t len);
 ssize_t	 tls_write(struct tls *, const void *buf, size_t len);
 size_t	 tls_pending(struct tls *);
@@ -703,6 +717,12 @@ int	 check_derive(const char *region);
 /* Logging (log.c) and exit codes (exitcode.c).                       */
 
 /* log.c */
+/*
+ * Every line log_warn(), log_info(), log_error() and log_trace() write is
+ * made printable by log_sanitize() (control and non-ASCII octets become
+ * '?') and cut at LOG_LINE_MAX: arguments may be anything a caller sent.
+ */
+#define LOG_LINE_MAX	4096
 void	 log_init(enum conf_log mode, int verbose);
 /* A warning: stderr (always when log is stderr, or verbose) and syslog. */
 void	 log_warn(const char *fmt, ...)
@@ -712,6 +732,9 @@ void	 log_info(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /* The error line on stderr, also to syslog. */
 void	 log_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* A -v trace line on stderr only, as it is (no program name). */
+void	 log_trace(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /*
  * -v transcript: one SMTP line, dir '>' sent or '<' received.  AUTH
@@ -758,6 +781,7 @@ int	 smtp_check_line(const char *line, size_t len, int code);
 int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
 int	 smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
 	    struct fail *f);
+int	 smtp_test_cmd(int fd, const char *arg, int *wiped);
 double	 retry_jitter(double d);
 #endif
 

@@ -160,8 +160,10 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 			if (h->nf >= HDR_FIELDS_MAX)
 				return fail_text(err, errlen, "more than %d "
 				    "header fields", HDR_FIELDS_MAX);
-			if (fields_grow(h, &cap) == -1)
-				return fail_text(err, errlen, "out of memory");
+			if (fields_grow(h, &cap) == -1) {
+				(void)fail_text(err, errlen, "out of memory");
+				return -2;
+			}
 			f = &h->f[h->nf++];
 			memset(f, 0, sizeof(*f));
 			f->name = f->raw = b + pos;
@@ -193,21 +195,24 @@ hdr_parse(const char *block, size_t len, struct hdrs *h, char *err,
     size_t errlen)
 {
 	size_t blen = len;
+	int rv;
 
 	memset(h, 0, sizeof(*h));
 	/* The last line may lack its LF: the copy is given one. */
 	if (len > 0 && block[len - 1] != '\n')
 		blen++;
-	if ((h->block = malloc(blen + 1)) == NULL)
-		return fail_text(err, errlen, "out of memory");
+	if ((h->block = malloc(blen + 1)) == NULL) {
+		(void)fail_text(err, errlen, "out of memory");
+		return -2;
+	}
 	memcpy(h->block, block, len);
 	if (blen > len)
 		h->block[len] = '\n';
 	h->block[blen] = '\0';
 	h->blocklen = blen;
-	if (hdr_split(h, err, errlen) == -1) {
+	if ((rv = hdr_split(h, err, errlen)) != 0) {
 		hdr_free(h);
-		return -1;
+		return rv;
 	}
 	return 0;
 }
@@ -329,12 +334,13 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 			continue;
 		u = hdr_unfold(h->f[i].value, h->f[i].valuelen, &ulen);
 		if (u == NULL) {
-			r = fail_text(err, errlen, "out of memory");
+			(void)fail_text(err, errlen, "out of memory");
+			r = -2;
 			goto fail;
 		}
 		r = addr_parse_list(u, ulen, out, e, sizeof(e));
 		free(u);
-		if (r == -1) {
+		if (r != 0) {
 			fail_text(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
 			    h->f[i].name, e);
 			goto fail;
@@ -344,7 +350,7 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 fail:
 	/* All or nothing, as addr_parse_list() does. */
 	addr_truncate(out, n0);
-	return -1;
+	return r;
 }
 
 void

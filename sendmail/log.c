@@ -29,67 +29,90 @@ log_init(enum conf_log mode, int verbose)
 	}
 }
 
-static void __attribute__((format(printf, 2, 0)))
-log_vsyslog(int prio, const char *fmt, va_list ap)
+/*
+ * Every line for stderr and syslog is formatted here, then made printable:
+ * a caller's argument, a configuration value, a header or an address may
+ * hold a newline (a forged log line), an escape sequence (terminal
+ * control) or invalid UTF-8, and whatever the call site forgot, this
+ * catches.  Bounded; "..." marks a cut.
+ */
+static void __attribute__((format(printf, 3, 0)))
+log_format(char *line, size_t len, const char *fmt, va_list ap)
 {
+	int n;
+
+	if ((n = vsnprintf(line, len, fmt, ap)) < 0)
+		n = 0;
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	/* In place: each octet is replaced by one octet. */
+	log_sanitize(line, len, line, (size_t)n);
+	if ((size_t)n == len - 1 && len > 4)
+		(void)memcpy(line + n - 3, "...", 3);
+}
+
+/* One formatted line to its sinks: stderr when asked, syslog by mode. */
+static void
+log_emit(int prio, int to_stderr, const char *line)
+{
+	if (to_stderr)
+		fprintf(stderr, SES_PROGNAME ": %s\n", line);
 	if (log_mode != CONF_LOG_SYSLOG)
 		return;
 	if (!log_opened) {
 		openlog(SES_PROGNAME, LOG_PID, LOG_MAIL);
 		log_opened = 1;
 	}
-	vsyslog(prio, fmt, ap);
-}
-
-static void __attribute__((format(printf, 1, 0)))
-log_vstderr(const char *fmt, va_list ap)
-{
-	fprintf(stderr, SES_PROGNAME ": ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	syslog(prio, "%s", line);
 }
 
 void
 log_warn(const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list ap;
 
-	if (log_mode == CONF_LOG_STDERR || log_verbose) {
-		va_start(ap, fmt);
-		log_vstderr(fmt, ap);
-		va_end(ap);
-	}
 	va_start(ap, fmt);
-	log_vsyslog(LOG_WARNING, fmt, ap);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log_emit(LOG_WARNING, log_mode == CONF_LOG_STDERR || log_verbose,
+	    line);
 }
 
 void
 log_info(const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list ap;
 
-	if (log_mode == CONF_LOG_STDERR) {
-		va_start(ap, fmt);
-		log_vstderr(fmt, ap);
-		va_end(ap);
-	}
 	va_start(ap, fmt);
-	log_vsyslog(LOG_INFO, fmt, ap);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log_emit(LOG_INFO, log_mode == CONF_LOG_STDERR, line);
 }
 
 void
 log_error(const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vstderr(fmt, ap);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log_emit(LOG_ERR, 1, line);
+}
+
+void
+log_trace(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+
 	va_start(ap, fmt);
-	log_vsyslog(LOG_ERR, fmt, ap);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s\n", line);
 }
 
 void

@@ -6,6 +6,7 @@
  * This file: the flags and modes, the privilege sequence, the pipeline,
  * and the one exit().
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,36 @@ fatal(int ex, const char *fmt, ...)
 	exit(ex);
 }
 
+/*
+ * A failure of the system, as one line and an exit code: exitcode.c's
+ * table adds the resource limit to raise when one is the cause.  text may
+ * be err itself.
+ */
+static int
+os_line(char *err, size_t errlen, const char *text)
+{
+	const char *advice;
+	struct fail f;
+
+	memset(&f, 0, sizeof(f));
+	fail_set(&f, FAIL_OS, SMTP_STAGE_NONE, "%s", text);
+	advice = exitcode_advice(&f);
+	(void)snprintf(err, errlen, "%s%s%s", f.text, advice ? "; " : "",
+	    advice ? advice : "");
+	return exitcode_for(&f);
+}
+
+/* A message-level failure as the error line; returns its exit code. */
+static int
+fail_report(const char *what, const struct fail *f)
+{
+	const char *advice = exitcode_advice(f);
+
+	log_error("%s%s%s%s", what, f->text, advice ? "; " : "",
+	    advice ? advice : "");
+	return exitcode_for(f);
+}
+
 static const struct flag *
 flag_find(char letter)
 {
@@ -148,6 +180,7 @@ opts_mode(struct opts *o, const char *v)
 		{ "m", MODE_DELIVER }, { "s", MODE_SMTP }, { "p", MODE_QUEUE },
 		{ "i", MODE_ALIASES }, { "v", MODE_VERIFY },
 	};
+	char shown[LOG_EXCERPT + 4];
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -156,8 +189,9 @@ opts_mode(struct opts *o, const char *v)
 			return;
 		}
 	/* -bd, -bD, -bt, -bh, -bH, -bP and the rest: a daemon's modes. */
-	fatal(EX_USAGE, "-b%.8s is not supported: ses-sendmail has no daemon, "
-	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", v);
+	log_excerpt(shown, sizeof(shown), v, strlen(v));
+	fatal(EX_USAGE, "-b%s is not supported: ses-sendmail has no daemon, "
+	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", shown);
 }
 
 /* -o and -O: only IgnoreDots means anything; the rest are ignored. */
@@ -216,7 +250,7 @@ static void
 opts_ports(struct opts *o, const char *v)
 {
 	const char *errstr;
-	char buf[128], *p, *tok;
+	char buf[128], shown[LOG_EXCERPT + 4], *p, *tok;
 
 	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
 		fatal(EX_USAGE, "--ports: list too long");
@@ -227,8 +261,10 @@ opts_ports(struct opts *o, const char *v)
 			    CHECK_MAX_PORTS);
 		o->chk.ports[o->chk.nports++] = (int)strtonum(tok, 1, 65535,
 		    &errstr);
-		if (errstr != NULL)
-			fatal(EX_USAGE, "--ports: '%.8s' is not a port", tok);
+		if (errstr != NULL) {
+			log_excerpt(shown, sizeof(shown), tok, strlen(tok));
+			fatal(EX_USAGE, "--ports: '%s' is not a port", shown);
+		}
 	}
 }
 
@@ -236,6 +272,8 @@ opts_ports(struct opts *o, const char *v)
 static int
 opts_long(struct opts *o, const char *arg, const char *next)
 {
+	char shown[LOG_EXCERPT + 4];
+
 	if (strcmp(arg, "--help") == 0)
 		o->mode = MODE_HELP;
 	else if (strcmp(arg, "--version") == 0)
@@ -262,8 +300,10 @@ opts_long(struct opts *o, const char *arg, const char *next)
 		else
 			o->region = next;
 		return 1;
-	} else
-		fatal(EX_USAGE, "unknown option %.40s (see --help)", arg);
+	} else {
+		log_excerpt(shown, sizeof(shown), arg, strlen(arg));
+		fatal(EX_USAGE, "unknown option %s (see --help)", shown);
+	}
 	return 0;
 }
 
@@ -325,23 +365,167 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	}
 }
 
-/* Make sure fds 0 to 2 are open, so no file we open becomes one. */
+/*
+ * Make sure fds 0 to 2 are open, so no file we open becomes one.  Only a
+ * closed one is opened: at the caller's limit on open files, there is no
+ * spare descriptor to test with.
+ */
 static void
 sanitize_fds(void)
 {
-	int fd;
+	char err[SES_FAIL_TEXT * 2];
+	int fd, nfd;
 
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		(void)close(fd);
-	else
-		exit(EX_OSERR);
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* The lowest free number is fd: those below are open. */
+		if ((nfd = open("/dev/null", O_RDWR)) == fd)
+			continue;
+		(void)snprintf(err, sizeof(err), "cannot open /dev/null as "
+		    "descriptor %d: %s", fd, nfd == -1 ? strerror(errno) :
+		    "another number came");
+		/* stderr may be the closed one: syslog still has it. */
+		fatal(os_line(err, sizeof(err), err), "%s", err);
+	}
+}
+
+/*
+ * SIGXCPU: the soft CPU time limit was reached, and the hard one would
+ * kill without a word.  One line, then out; only async-signal-safe calls.
+ */
+static void
+cpu_limit(int sig)
+{
+	static const char line[] = SES_PROGNAME ": the CPU time limit was "
+	    "reached: stopped, and a message being sent may not have gone; "
+	    "raise the limit (ulimit -t)\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDERR_FILENO, line, sizeof(line) - 1);
+	(void)n;
+	_exit(EX_OSERR);
+}
+
+/*
+ * Too little stack even for log_error(): a short line straight to stderr
+ * (syslog would need more stack than there is), then out.
+ */
+static void __attribute__((noreturn))
+stack_too_small(rlim_t max)
+{
+	char line[160];
+	ssize_t n;
+
+	n = snprintf(line, sizeof(line), SES_PROGNAME ": the stack size "
+	    "limit is %llu KiB and ses-sendmail needs %d KiB: raise the "
+	    "limit (ulimit -s)\n", (unsigned long long)max / 1024,
+	    SES_STACK_MIN / 1024);
+	/* Nothing else can be done if even this write fails. */
+	if (n > 0)
+		n = write(STDERR_FILENO, line, strnlen(line, sizeof(line)));
+	exit(EX_OSERR);
+}
+
+/*
+ * libbsd's arc4random() maps its state on its first call and _exit(1)s,
+ * without a word, when that fails: so the first call is made here, once
+ * two pages were seen to map, while nothing else holds memory.
+ */
+static void
+random_prepare(void)
+{
+	uint32_t r;
+	void *p;
+
+	if ((p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+		fatal(EX_OSERR, "out of memory at start: raise the memory "
+		    "limits (ulimit -v, ulimit -d) or free memory");
+	(void)munmap(p, 8192);
+	arc4random_buf(&r, sizeof(r));
+}
+
+/*
+ * The caller's resource limits must end a run with an exit code and a
+ * line that names the limit, never with a signal: a write past the file
+ * size limit fails with EFBIG (reported where it happens) instead of
+ * SIGXFSZ; SIGXCPU is caught, even if the caller blocked it; and a stack
+ * limit too small for us is raised to what we need when the hard limit
+ * allows, or refused at once rather than met as a SIGSEGV.
+ */
+static void
+limits_prepare(void)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	sigset_t set;
+
+	(void)signal(SIGXFSZ, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cpu_limit;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGXCPU, &sa, NULL);
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGXCPU);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	random_prepare();
+	if (getrlimit(RLIMIT_STACK, &rl) == -1 ||
+	    rl.rlim_cur >= SES_STACK_MIN)
+		return;
+	if (rl.rlim_max < SES_STACK_MIN)
+		stack_too_small(rl.rlim_max);
+	rl.rlim_cur = SES_STACK_MIN;
+	if (setrlimit(RLIMIT_STACK, &rl) == -1)
+		fatal(EX_OSERR, "cannot raise the stack size limit to %d KiB: "
+		    "%s; raise it (ulimit -s)", SES_STACK_MIN / 1024,
+		    strerror(errno));
+}
+
+/*
+ * The end of a mode that prints: standard output failing (a full disk,
+ * the file size limit, a closed pipe) is the outcome too.  Never for -bs,
+ * whose client may go away as it likes.
+ */
+static void __attribute__((noreturn))
+finish(int ex)
+{
+	struct fail f;
+
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		memset(&f, 0, sizeof(f));
+		fail_set(&f, FAIL_IO, SMTP_STAGE_NONE, "%s", errno ?
+		    strerror(errno) : "write error");
+		ex = ex != EX_OK ? ex : exitcode_for(&f);
+		(void)fail_report("writing standard output: ", &f);
+	}
+	exit(ex);
+}
+
+/*
+ * Clear the dumpable flag and read it back: it alone keeps the caller's
+ * debugger, /proc/PID/mem and core files away from the secret.
+ */
+static void
+undumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal(EX_OSERR, "cannot make the process non-dumpable, so a "
+		    "debugger could read the secret: refusing to go on");
 }
 
 /*
  * Drop the group (and user) privilege for good: real, effective and
- * saved, then check it took (SPEC 11).
+ * saved, then check it took.  The kernel makes a process dumpable again
+ * (as fs.suid_dumpable says) whenever its effective ids change, and a
+ * dumpable process whose ids are all the caller's is open to the
+ * caller's ptrace and /proc/PID/mem.  So the saved ids keep the
+ * privilege until the flag is cleared again: while one id differs from
+ * the caller's, the kernel refuses the caller; a change of the saved ids
+ * alone leaves the flag as it is.  No moment is open to the caller.
  */
 static void
 drop_privileges(void)
@@ -349,6 +533,10 @@ drop_privileges(void)
 	uid_t uid = getuid(), ru, eu, su;
 	gid_t gid = getgid(), rg, eg, sg;
 
+	if (setresgid(gid, gid, (gid_t)-1) == -1 ||
+	    setresuid(uid, uid, (uid_t)-1) == -1)
+		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
+	undumpable();
 	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
 		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
 	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) ==
@@ -356,6 +544,10 @@ drop_privileges(void)
 	    eu != uid || su != uid)
 		fatal(EX_OSERR, "privileges were not dropped: refusing to "
 		    "go on");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal(EX_OSERR, "the process became dumpable when it dropped "
+		    "privileges, so a debugger could read the secret: "
+		    "refusing to go on");
 }
 
 static const char *
@@ -390,21 +582,25 @@ static int
 conf_open(const char *path, int as_caller, struct stat *st, int *ex,
     char *err, size_t errlen)
 {
-	int fd;
+	int fd, e;
 
 	*ex = EX_CONFIG;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
-		if (errno == ELOOP)
+		e = errno;
+		if (e == ELOOP)
 			(void)snprintf(err, errlen, "%s: is a symbolic link: "
 			    "refused, name the file itself", path);
-		else if (errno == EACCES && as_caller) {
+		else if (e == EACCES && as_caller) {
 			*ex = EX_NOPERM;
 			(void)snprintf(err, errlen, "%s: you may not read it "
 			    "(-C opens the file as you)", path);
 		} else
 			(void)snprintf(err, errlen, "cannot open the "
-			    "configuration %s: %s", path, strerror(errno));
+			    "configuration %s: %s", path, strerror(e));
+		/* Descriptors or memory ran out: the system, not the file. */
+		if (e == EMFILE || e == ENFILE || e == ENOMEM)
+			*ex = os_line(err, errlen, err);
 		return -1;
 	}
 	if (fstat(fd, st) == -1) {
@@ -446,6 +642,8 @@ conf_load(struct opts *o, struct conf *c, char *err, size_t errlen)
 		return ex;
 	ex = conf_parse_fd(fd, path, c, err, errlen);
 	(void)close(fd);
+	if (ex == -2)
+		return os_line(err, errlen, err);
 	if (ex == -1)
 		return EX_CONFIG;
 	if (conf_has_secret(c) && (st.st_mode & (S_IRWXO | S_IWGRP))) {
@@ -459,15 +657,13 @@ conf_load(struct opts *o, struct conf *c, char *err, size_t errlen)
 	    user_name(st.st_uid), group_name(st.st_gid),
 	    (unsigned)(st.st_mode & 07777));
 	o->chk.derived = c->aws_secret != NULL;
-	if (creds_prepare(c, err, errlen) == -1) {
+	if ((ex = creds_prepare(c, err, errlen)) != 0) {
 		(void)snprintf(err + strlen(err), errlen - strlen(err),
 		    " (%s)", path);
-		return EX_CONFIG;
+		return ex == -2 ? os_line(err, errlen, err) : EX_CONFIG;
 	}
-	if (c->helo == NULL && (c->helo = strdup(addr_fqdn())) == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
-		return EX_OSERR;
-	}
+	if (c->helo == NULL && (c->helo = strdup(addr_fqdn())) == NULL)
+		return os_line(err, errlen, "out of memory");
 	return EX_OK;
 }
 
@@ -491,7 +687,7 @@ print_version(enum mode mode)
 		    "  --derive-password --region REGION\n"
 		    "              SMTP password from an IAM secret key "
 		    "on stdin\n");
-	exit(EX_OK);
+	finish(EX_OK);
 }
 
 /* The caller's login and full name, for a generated From:. */
@@ -584,6 +780,7 @@ verify_recipients(const struct conf *c, const struct opts *o)
 	struct plan p;
 	struct msg m;
 	struct fail f;
+	char shown[SES_MAX_ADDR + 4];
 	size_t i, j, n, nbad = 0;
 	int ex = EX_OK;
 
@@ -595,19 +792,20 @@ verify_recipients(const struct conf *c, const struct opts *o)
 			po.rcpts = &o->rcpts[i];
 			po.nrcpts = 1;
 		}
-		if (msg_spool_buf("", 0, c->max_message_size, &m, &f) == -1) {
-			log_error("%s", f.text);
-			return exitcode_for(&f);
-		}
+		if (msg_spool_buf("", 0, c->max_message_size, &m, &f) == -1)
+			return fail_report("", &f);
 		if (plan_build(c, &po, &m, &p, &f) == 0)
 			for (j = 0; j < p.rcpts.n; j++)
 				printf("%s... deliverable: via SES %s\n",
 				    p.rcpts.v[j].addr, c->host);
 		else if (o->nrcpts > 0) {
-			printf("%s... %s\n", o->rcpts[i], f.text);
+			/* As the caller wrote it, but printable. */
+			log_sanitize(shown, sizeof(shown), o->rcpts[i],
+			    strlen(o->rcpts[i]));
+			printf("%s... %s\n", shown, f.text);
 			nbad++;
 		} else
-			log_error("%s", f.text);
+			(void)fail_report("", &f);
 		if (f.kind != FAIL_NONE && ex == EX_OK)
 			ex = exitcode_for(&f);
 		plan_free(&p);
@@ -632,16 +830,14 @@ deliver(struct conf *c, const struct opts *o)
 	plan_opts_from(o, &po);
 	/* All of stdin first: SES drops a session idle for ~10 s. */
 	if (msg_spool(STDIN_FILENO, o->ignore_dots, c->max_message_size, &m,
-	    &r.fail) == -1) {
-		log_error("message not sent: %s", r.fail.text);
-		return exitcode_for(&r.fail);
-	}
+	    &r.fail) == -1)
+		return fail_report("message not sent: ", &r.fail);
 	/* A refused plan still holds the header and part of the list. */
 	if (plan_build(c, &po, &m, &p, &r.fail) == -1) {
-		log_error("message not sent: %s", r.fail.text);
+		ex = fail_report("message not sent: ", &r.fail);
 		plan_free(&p);
 		msg_free(&m);
-		return exitcode_for(&r.fail);
+		return ex;
 	}
 	(void)retry_submit(c, &p, o->verbose, NULL, &r);
 	/* No AUTH follows: the secret goes now, not at exit. */
@@ -666,8 +862,8 @@ locale_is_utf8(void)
 	    strcasestr(v, "utf8") != NULL);
 }
 
-int
-main(int argc, char *argv[])
+static void __attribute__((noinline, noreturn))
+run(int argc, char *argv[])
 {
 	static char *empty_env[] = { NULL };
 	struct rlimit rl = { 0, 0 };
@@ -683,7 +879,7 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* No core file may hold the secret. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	undumpable();
 	memset(&o, 0, sizeof(o));
 	/* --check's output: the terminal's, read before the environment
 	 * goes. */
@@ -703,11 +899,13 @@ main(int argc, char *argv[])
 	switch (o.mode) {
 	case MODE_HELP:
 	case MODE_VERSION:
+		/* Every mode runs without the privilege it does not need. */
+		drop_privileges();
 		print_version(o.mode);
 	case MODE_QUEUE:
 		drop_privileges();
 		printf("Mail queue is empty\n");
-		exit(EX_OK);
+		finish(EX_OK);
 	case MODE_ALIASES:
 	case MODE_FLUSH:
 		/* No aliases to rebuild, no queue to run. */
@@ -718,13 +916,13 @@ main(int argc, char *argv[])
 		if (o.region == NULL)
 			fatal(EX_USAGE, "--derive-password needs --region "
 			    "REGION (the password differs per region)");
-		exit(check_derive(o.region));
+		finish(check_derive(o.region));
 	default:
 		break;
 	}
 	if ((ex = conf_load(&o, &c, err, sizeof(err))) != EX_OK) {
 		if (o.mode == MODE_CHECK)
-			exit(check_config_failed(o.conf ? o.conf :
+			finish(check_config_failed(o.conf ? o.conf :
 			    _PATH_SES_CONF, err, ex, &o.chk));
 		fatal(ex, "%s", err);
 	}
@@ -743,5 +941,18 @@ main(int argc, char *argv[])
 		ex = deliver(&c, &o);
 	conf_free(&c);
 	free(o.rcpts);
-	exit(ex);
+	if (o.mode == MODE_SMTP)
+		exit(ex);
+	finish(ex);
+}
+
+/*
+ * The limits come first, in a frame of their own: run()'s locals are a
+ * few KiB, which a tiny stack limit might not hold.
+ */
+int
+main(int argc, char *argv[])
+{
+	limits_prepare();
+	run(argc, argv);
 }

@@ -306,9 +306,10 @@ msg_headers(struct msg *m, struct fail *f)
 	}
 	m->body_off = (off_t)blen + (sep ? 1 : 0);
 	m->body_sep = sep;
-	if (hdr_parse(buf, blen, &m->hdrs, err, sizeof(err)) == -1) {
-		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE, "message refused: %s",
-		    err);
+	if ((n = hdr_parse(buf, blen, &m->hdrs, err, sizeof(err))) != 0) {
+		/* -2: memory ran out, which is not the message's fault. */
+		fail_set(f, n == -2 ? FAIL_OS : FAIL_DATA, SMTP_STAGE_NONE,
+		    n == -2 ? "%s" : "message refused: %s", err);
 		free(buf);
 		return -1;
 	}

@@ -118,6 +118,42 @@ fail:
 	return -1;
 }
 
+/*
+ * Is errno a resource of this process running out (the caller's limits,
+ * or the system's), rather than the network's answer?
+ */
+static int
+net_out_of(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM ||
+	    err == ENOBUFS;
+}
+
+/* A TLS error is the network's (kind), unless our memory ran out. */
+static enum fail_kind
+net_tls_kind(const struct conn *c, enum fail_kind kind)
+{
+	return c->tls != NULL && tls_out_of_memory(c->tls) ? FAIL_OS : kind;
+}
+
+int
+net_resolve_fail(int rv, const char *host, struct fail *f)
+{
+	int err = errno;
+
+	/* The resolver could not open its files or sockets: no DNS answer
+	 * at all, and retrying will not help. */
+	if ((rv == EAI_SYSTEM && net_out_of(err)) || rv == EAI_MEMORY)
+		fail_set(f, FAIL_OS, SMTP_STAGE_RESOLVE, "cannot resolve %s: "
+		    "%s", host, rv == EAI_MEMORY ? "out of memory" :
+		    strerror(err));
+	else
+		fail_set(f, (rv == EAI_NONAME || rv == EAI_NODATA) ?
+		    FAIL_NOHOST : FAIL_DNS, SMTP_STAGE_RESOLVE,
+		    "cannot resolve %s: %s", host, gai_strerror(rv));
+	return -1;
+}
+
 int
 conn_open(struct conn *c, const char *host, int port, int timeout,
     struct fail *f)
@@ -138,10 +174,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rv = getaddrinfo(host, portstr, &hints, &c->res)) != 0) {
 		c->res = NULL;
-		fail_set(f, (rv == EAI_NONAME || rv == EAI_NODATA) ?
-		    FAIL_NOHOST : FAIL_DNS, SMTP_STAGE_RESOLVE,
-		    "cannot resolve %s: %s", host, gai_strerror(rv));
-		return -1;
+		return net_resolve_fail(rv, host, f);
 	}
 	c->next = c->res;
 	return conn_next(c, f);
@@ -293,6 +326,14 @@ conn_next(struct conn *c, struct fail *f)
 			return 0;
 		}
 		err = errno;
+		if (net_out_of(err)) {
+			/* No socket for any address: not the network. */
+			c->next = NULL;
+			fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "cannot "
+			    "connect to %s port %d: %s", c->host, c->port,
+			    strerror(err));
+			return -1;
+		}
 		log_warn("connecting to %s[%s]:%d: %s%s", c->host, addr,
 		    c->port, strerror(err), ai->ai_next ?
 		    ", trying the next address" : "");
@@ -315,16 +356,19 @@ conn_start_tls(struct conn *c, const char *ca_file, struct fail *f)
 
 	if ((c->tls = tls_client(c->fd, c->host, ca_file, c->timeout, err,
 	    sizeof(err))) == NULL) {
-		fail_set(f, FAIL_CONFIG, SMTP_STAGE_TLS, "%s", err);
+		/* The trust store or GnuTLS's memory: a file descriptor or
+		 * memory that ran out is not the configuration's fault. */
+		fail_set(f, errno == EMFILE || errno == ENFILE || errno ==
+		    ENOMEM ? FAIL_OS : FAIL_CONFIG, SMTP_STAGE_TLS, "%s", err);
 		return -1;
 	}
 	deadline = net_now_ms() + c->timeout * 1000LL;
 	while ((rv = tls_handshake(c->tls)) != TLS_OK) {
 		if (rv == TLS_ERR) {
 			fail_set(f, tls_verify_failed(c->tls) ?
-			    FAIL_TLS_VERIFY : FAIL_TLS, SMTP_STAGE_TLS,
-			    "TLS handshake with %s[%s]: %s", c->host, c->addr,
-			    tls_error(c->tls));
+			    FAIL_TLS_VERIFY : net_tls_kind(c, FAIL_TLS),
+			    SMTP_STAGE_TLS, "TLS handshake with %s[%s]: %s",
+			    c->host, c->addr, tls_error(c->tls));
 			return -1;
 		}
 		if (net_wait(c->fd, rv == TLS_WANT_READ ? POLLIN : POLLOUT,
@@ -385,7 +429,7 @@ conn_fill(struct conn *c, long long deadline, struct fail *f)
 		}
 		if (c->tls == NULL && (errno == EAGAIN || errno == EINTR))
 			continue;
-		fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
+		fail_set(f, net_tls_kind(c, FAIL_NET), SMTP_STAGE_NONE,
 		    "reading from %s[%s]: %s", c->host, c->addr,
 		    c->tls ? tls_error(c->tls) : strerror(errno));
 		return -1;
@@ -470,7 +514,7 @@ conn_write_all(struct conn *c, const char *buf, size_t len, struct fail *f)
 		    errno == EINTR))
 			want = TLS_WANT_WRITE;
 		else {
-			fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
+			fail_set(f, net_tls_kind(c, FAIL_NET), SMTP_STAGE_NONE,
 			    "writing to %s[%s]: %s", c->host, c->addr,
 			    c->tls ? tls_error(c->tls) : strerror(errno));
 			return -1;

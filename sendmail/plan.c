@@ -74,7 +74,10 @@ plan_oom(struct fail *f)
 	return -1;
 }
 
-/* The mailboxes of a header field (at least one), or -1 with err. */
+/*
+ * The mailboxes of a header field (at least one), or -1 with a reason in
+ * err (-2 when memory ran out).
+ */
 static int
 plan_mailboxes(struct hdr_field *fld, struct addrlist *l, char *err,
     size_t errlen)
@@ -84,7 +87,7 @@ plan_mailboxes(struct hdr_field *fld, struct addrlist *l, char *err,
 
 	if ((v = strndup(fld->value, fld->valuelen)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
-		return -1;
+		return -2;
 	}
 	/* Unfold: a line end before white space is not content. */
 	for (rv = 0; v[rv] != '\0'; rv++)
@@ -182,12 +185,14 @@ plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
 	struct addrlist l = { NULL, 0, 0 };
 	struct hdr_field *fld;
 	size_t i = 0;
+	int rv;
 
 	if (o->sender != NULL) {
-		if (addr_parse_sender(o->sender, p->sender, sizeof(p->sender),
-		    err, sizeof(err)) == -1) {
-			fail_set(f, FAIL_USAGE, SMTP_STAGE_NONE,
-			    "bad sender address (-f): %s", err);
+		if ((rv = addr_parse_sender(o->sender, p->sender,
+		    sizeof(p->sender), err, sizeof(err))) != 0) {
+			fail_set(f, rv == -2 ? FAIL_OS : FAIL_USAGE,
+			    SMTP_STAGE_NONE, "bad sender address (-f): %s",
+			    err);
 			return -1;
 		}
 		if (p->sender[0] == '\0' && c->from == NULL) {
@@ -249,18 +254,18 @@ plan_recipients(const struct conf *c, const struct plan_opts *o,
 	char err[SES_FAIL_TEXT], locals[SES_FAIL_TEXT] = "";
 	struct addrlist l = { NULL, 0, 0 };
 	size_t i;
-	int rv = -1;
+	int r, rv = -1;
 
 	for (i = 0; i < o->nrcpts; i++)
-		if (addr_parse_list(o->rcpts[i], strlen(o->rcpts[i]), &l, err,
-		    sizeof(err)) == -1) {
-			fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
-			    "bad recipient address: %s", err);
+		if ((r = addr_parse_list(o->rcpts[i], strlen(o->rcpts[i]), &l,
+		    err, sizeof(err))) != 0) {
+			fail_set(f, r == -2 ? FAIL_OS : FAIL_DATA,
+			    SMTP_STAGE_NONE, "bad recipient address: %s", err);
 			goto out;
 		}
-	if (o->extract && hdr_recipients(&m->hdrs, &l, err,
-	    sizeof(err)) == -1) {
-		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
+	if (o->extract && (r = hdr_recipients(&m->hdrs, &l, err,
+	    sizeof(err))) != 0) {
+		fail_set(f, r == -2 ? FAIL_OS : FAIL_DATA, SMTP_STAGE_NONE,
 		    "bad recipient address in the header (-t): %s", err);
 		goto out;
 	}
@@ -341,14 +346,14 @@ plan_from_header(const struct conf *c, const struct plan_opts *o,
 	struct judge j;
 	char err[SES_FAIL_TEXT];
 	size_t i = 0;
-	int rv = -1;
+	int rv = -1, bad;
 
 	if ((fld = hdr_find(&m->hdrs, "From", &i)) == NULL)
 		return plan_set_mailbox(&m->hdrs, NULL, "From", o->fullname ?
 		    o->fullname : o->caller_name, 0, p->sender) == -1 ?
 		    plan_oom(f) : 0;
-	if (plan_mailboxes(fld, &l, err, sizeof(err)) == -1) {
-		fail_set(f, FAIL_DATA, SMTP_STAGE_NONE,
+	if ((bad = plan_mailboxes(fld, &l, err, sizeof(err))) != 0) {
+		fail_set(f, bad == -2 ? FAIL_OS : FAIL_DATA, SMTP_STAGE_NONE,
 		    "message refused: bad From: header: %s", err);
 		goto out;
 	}
@@ -393,13 +398,15 @@ plan_sender_header(const struct conf *c, struct msg *m, struct fail *f)
 	struct judge j;
 	char err[SES_FAIL_TEXT];
 	size_t i = 0;
-	int rv = 0;
+	int rv = 0, bad;
 
 	if ((fld = hdr_find(&m->hdrs, "Sender", &i)) == NULL ||
 	    c->from == NULL)
 		return 0;
-	if (plan_mailboxes(fld, &l, err, sizeof(err)) == -1) {
-		if (c->nverified > 0) {
+	if ((bad = plan_mailboxes(fld, &l, err, sizeof(err))) != 0) {
+		if (bad == -2)
+			rv = plan_oom(f);
+		else if (c->nverified > 0) {
 			log_info("Sender: removed: %s", err);
 			fld->drop = 1;
 		}

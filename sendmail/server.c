@@ -21,6 +21,8 @@
 #define SRV_CMD_MAX	1000	/* a command line; RFC 5321 4.5.3.1.4: 512 */
 #define SRV_BUF		65536	/* input buffer; longer data lines stream */
 #define SRV_IDLE	300	/* seconds a client may say nothing */
+/* Memory ran out (RFC 5321 4.2.3: 452, insufficient system storage). */
+#define SRV_OOM		"452 4.3.1 Insufficient system storage: %s"
 
 enum srv_state {
 	SRV_STATE_GREETED = 0,	/* waiting for EHLO or HELO */
@@ -57,7 +59,7 @@ srv_reply(struct server *sv, const char *fmt, ...)
 	/* One line, printable: SES text and our own may hold anything. */
 	log_sanitize(clean, sizeof(clean), line, strlen(line));
 	if (sv->verbose)
-		fprintf(stderr, "-bs> %s\n", clean);
+		log_trace("-bs> %s", clean);
 	printf("%s\r\n", clean);
 	(void)fflush(stdout);
 }
@@ -190,6 +192,7 @@ srv_mail(struct server *sv, char *arg)
 	char err[SES_FAIL_TEXT], *path, *params, *tok;
 	const char *errstr;
 	long long size;
+	int rv;
 
 	if (sv->state != SRV_STATE_READY) {
 		srv_reply(sv, "503 5.5.1 %s", sv->state == SRV_STATE_GREETED ?
@@ -200,9 +203,10 @@ srv_mail(struct server *sv, char *arg)
 		srv_reply(sv, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	if (addr_parse_sender(path, sv->sender, sizeof(sv->sender), err,
-	    sizeof(err)) == -1) {
-		srv_reply(sv, "501 5.1.7 Bad sender address: %s", err);
+	if ((rv = addr_parse_sender(path, sv->sender, sizeof(sv->sender),
+	    err, sizeof(err))) != 0) {
+		srv_reply(sv, rv == -2 ? SRV_OOM : "501 5.1.7 Bad sender "
+		    "address: %s", err);
 		return;
 	}
 	sv->body = sv->po.body;
@@ -231,6 +235,7 @@ srv_rcpt(struct server *sv, char *arg)
 {
 	struct addrlist l = { NULL, 0, 0 };
 	char err[SES_FAIL_TEXT], *path, *params, **v;
+	int rv;
 
 	if (sv->state != SRV_STATE_MAIL && sv->state != SRV_STATE_RCPT) {
 		srv_reply(sv, "503 5.5.1 Need MAIL before RCPT");
@@ -240,8 +245,12 @@ srv_rcpt(struct server *sv, char *arg)
 		srv_reply(sv, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	}
-	if (addr_parse_list(path, strlen(path), &l, err, sizeof(err)) == -1 ||
-	    l.n != 1) {
+	if ((rv = addr_parse_list(path, strlen(path), &l, err,
+	    sizeof(err))) == -2) {
+		srv_reply(sv, SRV_OOM, err);
+		return;
+	}
+	if (rv == -1 || l.n != 1) {
 		srv_reply(sv, "501 5.1.3 Bad recipient address%s%s",
 		    l.n > 1 ? "" : ": ", l.n > 1 ? "" : err);
 		addr_free(&l);
@@ -504,7 +513,7 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 			continue;
 		}
 		if (sv->verbose)
-			fprintf(stderr, "-bs< %s\n", line);
+			log_trace("-bs< %s", line);
 		if ((rv = srv_command(sv, line)) != 0)
 			break;
 	}

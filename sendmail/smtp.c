@@ -87,13 +87,14 @@ struct smtp {
 	char			 reply[SES_REPLY_MAX];	/* its last line */
 	char			 greeting[256];	/* for --check */
 	char			 ehlo[512];	/* keywords, for --check */
+	char			 cmd[SES_MAX_ADDR * 2 + 512];	/* being sent */
 };
 
 static void
 smtp_goto(struct smtp *s, enum smtp_state next)
 {
 	if (s->verbose)
-		fprintf(stderr, "  [%s -> %s]\n", smtp_state_names[s->state],
+		log_trace("  [%s -> %s]", smtp_state_names[s->state],
 		    smtp_state_names[next]);
 	s->state = next;
 }
@@ -104,35 +105,42 @@ smtp_stage(const struct smtp *s)
 	return smtp_state_stage[s->state];
 }
 
-/* Send one command line (CRLF added) and flush it. */
+/*
+ * Send one command line (CRLF added) and flush it.  The line may hold a
+ * credential (AUTH): on every path, success or not, it is wiped, and so
+ * is the part of the write buffer it went through.
+ */
 static int __attribute__((format(printf, 3, 4)))
 smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
 {
-	char line[SES_MAX_ADDR * 2 + 512];
 	va_list ap;
-	int n;
+	size_t end;
+	int n, rv = -1;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = vsnprintf(s->cmd, sizeof(s->cmd) - 2, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+	if (n < 0 || (size_t)n >= sizeof(s->cmd) - 2) {
 		fail_set(f, FAIL_SOFTWARE, smtp_stage(s),
 		    "command too long for %s", smtp_state_names[s->state]);
+		explicit_bzero(s->cmd, sizeof(s->cmd));
 		return -1;
 	}
-	log_smtp('>', line, (size_t)n);
-	line[n++] = '\r';
-	line[n++] = '\n';
-	if (conn_write(&s->c, line, (size_t)n, f) == -1 ||
-	    conn_flush(&s->c, f) == -1) {
-		explicit_bzero(line, (size_t)n);
+	log_smtp('>', s->cmd, (size_t)n);
+	s->cmd[n++] = '\r';
+	s->cmd[n++] = '\n';
+	/* The line lands after what is buffered, or at 0 after a flush. */
+	end = s->c.wlen + (size_t)n;
+	if (conn_write(&s->c, s->cmd, (size_t)n, f) == 0 &&
+	    conn_flush(&s->c, f) == 0)
+		rv = 0;
+	else
 		f->stage = smtp_stage(s);
-		return -1;
-	}
-	/* The line may have held a credential: wipe both copies of it. */
-	explicit_bzero(line, (size_t)n);
-	explicit_bzero(s->c.wbuf, (size_t)n);
-	return 0;
+	/* Flushed or failed, nothing waits in the buffer any more. */
+	explicit_bzero(s->c.wbuf, end < sizeof(s->c.wbuf) ? end :
+	    sizeof(s->c.wbuf));
+	explicit_bzero(s->cmd, sizeof(s->cmd));
+	return rv;
 }
 
 /*
@@ -311,7 +319,7 @@ smtp_start_tls(struct smtp *s, struct fail *f)
 	}
 	s->tls_done = 1;
 	if (s->verbose)
-		fprintf(stderr, "  [TLS: %s]\n",
+		log_trace("  [TLS: %s]",
 		    tls_describe(s->c.tls, desc, sizeof(desc)));
 	return 0;
 }
@@ -784,6 +792,35 @@ smtp_close(struct smtp *s)
 }
 
 #ifdef UNITTEST
+/*
+ * Send "AUTH PLAIN arg" on fd as smtp_cmd() does.  Returns its result;
+ * *wiped is 1 when neither the command buffer nor the write buffer holds
+ * any of it afterwards.
+ */
+int
+smtp_test_cmd(int fd, const char *arg, int *wiped)
+{
+	static struct smtp s;
+	struct fail f;
+	size_t i;
+	int rv;
+
+	memset(&s, 0, sizeof(s));
+	s.c.fd = fd;
+	s.c.timeout = 1;
+	s.state = SMTP_STATE_AUTH;
+	(void)strlcpy(s.c.host, "test", sizeof(s.c.host));
+	rv = smtp_cmd(&s, &f, "AUTH PLAIN %s", arg);
+	*wiped = 1;
+	for (i = 0; i < sizeof(s.cmd); i++)
+		if (s.cmd[i] != '\0')
+			*wiped = 0;
+	for (i = 0; i < sizeof(s.c.wbuf); i++)
+		if (s.c.wbuf[i] != '\0')
+			*wiped = 0;
+	return rv;
+}
+
 /*
  * Read replies from fd as the EHLO state does, until one fails; for the
  * reply fuzzer.  Returns how many were read.

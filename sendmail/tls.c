@@ -10,9 +10,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -27,6 +30,7 @@ struct tls {
 	gnutls_certificate_credentials_t	 cred;
 	int					 verify_failed;
 	int					 not_tls;
+	int					 oom;
 	char					 err[SES_FAIL_TEXT];
 };
 
@@ -64,6 +68,40 @@ tls_system_trust(gnutls_certificate_credentials_t cred)
 	return rv;
 }
 
+/*
+ * Why the trust store did not load, when GnuTLS cannot say: the file
+ * opened again to learn its errno, or, for the system store, whether a
+ * descriptor is left at all.  Sets errno (0 when it is GnuTLS's reason
+ * after all) and err.
+ */
+static void
+tls_trust_failed(int fd, const char *ca_file, int rv, char *err,
+    size_t errlen)
+{
+	const char *why = rv == 0 ? "no certificate found" :
+	    gnutls_strerror(rv);
+	int probe, e;
+
+	if (ca_file != NULL)
+		probe = open(ca_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	else
+		probe = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	e = probe == -1 ? errno : 0;
+	if (probe != -1)
+		(void)close(probe);
+	if (ca_file == NULL && e != EMFILE && e != ENFILE)
+		e = 0;
+	if (rv == GNUTLS_E_MEMORY_ERROR)
+		e = ENOMEM;
+	if (e != 0)
+		why = e == ENOMEM ? "out of memory" : strerror(e);
+	(void)snprintf(err, errlen, "loading %s%s: %s%s", ca_file ?
+	    "ca_file " : "the system trust store", ca_file ? ca_file : "",
+	    why, ca_file != NULL && e == EACCES ? " (it is read as the "
+	    "caller: make it readable by all)" : "");
+	errno = e;
+}
+
 struct tls *
 tls_client(int fd, const char *host, const char *ca_file, int timeout,
     char *err, size_t errlen)
@@ -73,13 +111,13 @@ tls_client(int fd, const char *host, const char *ca_file, int timeout,
 	int rv;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
+		(void)snprintf(err, errlen, "TLS: out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	what = "allocating credentials";
 	if ((rv = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
 		goto fail;
-	what = ca_file ? "loading ca_file" : "loading the system trust store";
 	if (ca_file != NULL)
 		rv = gnutls_certificate_set_x509_trust_file(t->cred, ca_file,
 		    GNUTLS_X509_FMT_PEM);
@@ -87,12 +125,8 @@ tls_client(int fd, const char *host, const char *ca_file, int timeout,
 		rv = tls_system_trust(t->cred);
 	if (rv <= 0) {
 		/* No certificate loaded would verify nothing: refuse. */
-		(void)snprintf(err, errlen, "%s%s%s: %s%s", what,
-		    ca_file ? " " : "", ca_file ? ca_file : "", rv == 0 ?
-		    "no certificate found" : gnutls_strerror(rv), ca_file ?
-		    " (it is read as the caller: make it readable by all)" :
-		    "");
 		tls_close(t);
+		tls_trust_failed(fd, ca_file, rv, err, errlen);
 		return NULL;
 	}
 	what = "creating the session";
@@ -119,8 +153,11 @@ tls_client(int fd, const char *host, const char *ca_file, int timeout,
 	gnutls_transport_set_int(t->s, fd);
 	return t;
 fail:
-	(void)snprintf(err, errlen, "TLS: %s: %s", what, gnutls_strerror(rv));
+	(void)snprintf(err, errlen, "TLS: %s: %s", what,
+	    rv == GNUTLS_E_MEMORY_ERROR ? "out of memory" :
+	    gnutls_strerror(rv));
 	tls_close(t);
+	errno = rv == GNUTLS_E_MEMORY_ERROR ? ENOMEM : 0;
 	return NULL;
 }
 
@@ -188,7 +225,12 @@ tls_result(struct tls *t, int rv)
 	}
 	t->verify_failed = tls_error_is_policy(t, rv);
 	t->not_tls = rv == GNUTLS_E_UNEXPECTED_PACKET;
-	if (rv == GNUTLS_E_FATAL_ALERT_RECEIVED)
+	/* Our memory, not the peer: said in the words the table knows. */
+	t->oom = rv == GNUTLS_E_MEMORY_ERROR;
+	if (t->oom)
+		(void)snprintf(t->err, sizeof(t->err), "out of memory (%s)",
+		    gnutls_strerror(rv));
+	else if (rv == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		(void)snprintf(t->err, sizeof(t->err), "%s: %s",
 		    gnutls_strerror(rv),
 		    gnutls_alert_get_name(gnutls_alert_get(t->s)));
@@ -218,6 +260,12 @@ int
 tls_not_tls(const struct tls *t)
 {
 	return t->not_tls;
+}
+
+int
+tls_out_of_memory(const struct tls *t)
+{
+	return t->oom;
 }
 
 ssize_t

@@ -6,14 +6,19 @@ is transient, bounced for the rest) and the error line last.  With
 `log none`: stderr is exactly that one error line, `ses-sendmail: ...`,
 carrying SES's reply when there was one."""
 
+import os
 import re
+import resource
+import signal
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import (PASSWORD, SECRET, Sim, Tap,  # noqa: E402
-                     closed_port, run, write_conf)
+from sestest import (PASSWORD, SECRET, Result, Sim, Tap,  # noqa: E402
+                     binary, closed_port, run, write_conf)
 
 SENDER = "sender@example.com"
 RCPT = "rcpt@example.net"
@@ -117,6 +122,142 @@ def quit_after(code):
 def no_quit(r, sim):
     t.ok("QUIT" not in client_lines(sim),
          "no QUIT on a connection the server closed")
+
+
+# --- the caller's resource limits -------------------------------------------
+# Each ends in a sysexits code and one line that names the limit to raise,
+# never a signal or a silent exit.  Below some value of each limit the
+# dynamic loader itself fails, before the program runs: a sweep accepts
+# that (its own line, or its crash) only below the first value where the
+# program answered.
+
+SANITIZED = b"__asan_init" in Path(binary()).read_bytes()
+LOADER = b"error while loading shared libraries"
+BIG = b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 3300       # 230 KB
+FIELDS = b"Subject: fields\n" + b"".join(
+    b"X-F%d: %s\n" % (i, b"y" * 80) for i in range(2000)) + b"\nbody\n"
+
+
+def limited(args, stdin=MSG, conf=None, limits=(), pre=None, stdout=None,
+            timeout=60, env=None):
+    """Run the binary with setrlimit() done in the child before exec."""
+    def preexec():
+        for res, value in limits:
+            resource.setrlimit(res, value)
+        if pre:
+            pre()
+    argv = [binary()] + (["-C", str(conf)] if conf else []) + args
+    p = subprocess.run(argv, input=stdin, stdout=stdout or subprocess.PIPE,
+                       stderr=subprocess.PIPE, preexec_fn=preexec,
+                       timeout=timeout, env=env)
+    return Result(p.returncode, p.stdout or b"", p.stderr, 0, False)
+
+
+def one_line(r, rc, words):
+    """rc, and one error line naming `words` (the limit)."""
+    lines = r.err.splitlines()
+    return r.rc == rc and len(lines) == 1 and \
+        lines[0].startswith("ses-sendmail: ") and words in lines[0]
+
+
+def sweep(desc, res, values, words, args, stdin, conf, sim):
+    """Every value: sent (0), or 71 and one line naming `words`; the
+    loader's own failures only below the first answer."""
+    bad, answered, seen = [], False, []
+    for v in values:
+        sim.scenario(name="limit")
+        r = limited(args, stdin, conf, [(res, (v, v))])
+        loader = r.rc == 127 and LOADER in r.stderr or r.rc < 0
+        seen.append("%s:%s" % (v if v < 1024 else "%dK" % (v >> 10), r.rc))
+        if loader and not answered:
+            continue
+        answered = True
+        if not (r.rc == 0 or one_line(r, 71, words)):
+            bad.append("%d: %r" % (v, r))
+    t.ok(answered and not bad, "%s: each run sent, or exit 71 and one line "
+         "naming %s (%s)" % (desc, words, " ".join(seen)), "\n".join(bad))
+
+
+def burn_cpu(until):
+    """In the child before exec: use CPU time up to `until` seconds."""
+    while time.process_time() < until:
+        pass
+
+
+def limits(sim):
+    conf = write_conf(t.tmp / "limits.conf", sim, log="none", timeout=20)
+    out = t.tmp / "limits.out"
+    # RLIMIT_FSIZE: the spool, and standard output.
+    sim.scenario(name="fsize")
+    r = limited(["-i", RCPT], BIG, conf,
+                [(resource.RLIMIT_FSIZE, (16384, 16384))])
+    t.ok(one_line(r, 71, "ulimit -f") and not sim.messages(),
+         "ulimit -f 16, a 230 KB message: exit 71, one line, nothing sent",
+         repr(r))
+    for args in (["--version"], ["-bv", RCPT], ["-bp"]):
+        with open(out, "wb") as f:
+            r = limited(args, b"", conf, [(resource.RLIMIT_FSIZE, (0, 0))],
+                        stdout=f)
+        t.ok(one_line(r, 74, "ulimit -f"), "ulimit -f 0, %s to a file: "
+             "exit 74, one line" % " ".join(args), repr(r))
+    # RLIMIT_NOFILE: the resolver, the trust store, the socket, the spool.
+    for args, desc in ((["-i", RCPT], "a send"),
+                       (["-bv", RCPT], "-bv"),
+                       (["-t", "-i"], "-t")):
+        sweep("ulimit -n 3 to 8, %s" % desc, resource.RLIMIT_NOFILE,
+              range(3, 9), "ulimit -n", args,
+              b"To: " + RCPT.encode() + b"\n" + MSG, conf, sim)
+    desc = "stdin closed and ulimit -n 3: exit 71, one line"
+    if SANITIZED:
+        # Its runtime moves a file it opens on 0 above 2, in a loop.
+        t.skip(desc, "AddressSanitizer build")
+    else:
+        sim.scenario(name="nofile-stdin")
+        r = limited(["-i", RCPT], b"", conf,
+                    [(resource.RLIMIT_NOFILE, (3, 3))],
+                    pre=lambda: os.close(0), timeout=20)
+        t.ok(one_line(r, 71, "ulimit -n"), desc, repr(r))
+    # RLIMIT_DATA and RLIMIT_AS: the configuration, the spool, the header
+    # block, GnuTLS.  AddressSanitizer's shadow memory cannot live there.
+    if SANITIZED:
+        t.skip("ulimit -d and -v sweeps", "AddressSanitizer build")
+    else:
+        sweep("ulimit -d 256 KiB to 1.5 MiB", resource.RLIMIT_DATA,
+              range(256 << 10, 1536 << 10, 16 << 10), "ulimit -d",
+              ["-i", RCPT], FIELDS, conf, sim)
+        sweep("ulimit -v 8 to 16 MiB", resource.RLIMIT_AS,
+              range(8 << 20, 16 << 20, 1 << 18), "ulimit -v",
+              ["-i", RCPT], FIELDS, conf, sim)
+    # RLIMIT_STACK: raised when the hard limit allows, else refused.  The
+    # environment and arguments sit on that stack too: a small one here.
+    sim.scenario(name="stack")
+    small = {"PATH": "/usr/bin:/bin"}
+    r = limited(["-i", RCPT], MSG, conf, env=small,
+                limits=[(resource.RLIMIT_STACK,
+                         (20480, resource.RLIM_INFINITY))])
+    t.ok(r.rc == 0 and len(sim.messages()) == 1, "ulimit -S -s 20: the "
+         "soft limit is raised, sent", repr(r))
+    r = limited(["-i", RCPT], MSG, conf, env=small,
+                limits=[(resource.RLIMIT_STACK, (20480, 20480))])
+    t.ok(one_line(r, 71, "ulimit -s"), "ulimit -s 20: exit 71, one line",
+         repr(r))
+    # RLIMIT_CPU: SIGXCPU at the soft limit, in the middle of a 20 MB send;
+    # then one the caller had blocked, already pending at exec.
+    sim.scenario(name="cpu")
+    big = b"Subject: cpu\n\n" + (b"x" * 76 + b"\n") * 270000
+    r = limited(["-i", RCPT], big, conf, [(resource.RLIMIT_CPU, (1, 30))],
+                pre=lambda: burn_cpu(0.97))
+    t.ok(one_line(r, 71, "ulimit -t"), "the soft CPU limit reached during a "
+         "send: exit 71, one line", repr(r))
+
+    def blocked():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGXCPU})
+        burn_cpu(1.05)
+    r = limited(["-i", RCPT], MSG, conf, [(resource.RLIMIT_CPU, (1, 30))],
+                pre=blocked)
+    t.ok(one_line(r, 71, "ulimit -t"), "SIGXCPU blocked by the caller and "
+         "pending: exit 71, one line", repr(r))
+    sim.scenario()
 
 
 with Sim(t.tmp) as sim:
@@ -276,5 +417,7 @@ with Sim(t.tmp) as sim:
     # a word that does not look like a key is never shown.
     conf_case("a secret then a comment on one line",
               PASSWORD + " # the SMTP password", "not shown")
+
+    limits(sim)
 
 t.done()

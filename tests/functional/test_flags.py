@@ -315,6 +315,63 @@ for flag in ("--version", "--help"):
          "version" % flag, r.out)
     t.eq(r.err, "", "%s: nothing on stderr" % flag)
 
+# Whatever a caller passes is echoed printable: no control character
+# (a newline would forge a log line, ESC drives the terminal), no invalid
+# UTF-8 or other non-ASCII octet, and bounded.  The str arguments carry
+# raw octets as surrogate escapes, which subprocess passes as they are.
+HOSTILE = ("\x1b[31m\x1b]0;title\x07\udcff\udcfe\r\n"
+           "ses-sendmail: from=<forged> status=sent")
+
+
+def printable(data):
+    """Octets that are neither printable ASCII nor the line ends."""
+    return sorted({c for c in data if c != 0x0a and not 0x20 <= c < 0x7f})
+
+
+def echoed(desc, args, rc, stdin=MSG, conf=None, lines=1, stdout=False):
+    sim.scenario()
+    r = run(args, stdin=stdin, conf=conf)
+    t.eq(r.rc, rc, "%s: exit %d" % (desc, rc), r.err)
+    err = r.stderr.split(b"\n")
+    t.ok(r.stderr.endswith(b"\n") and len(err) == lines + 1 and
+         not printable(r.stderr) and all(len(ln) < 1200 for ln in err),
+         "%s: %d bounded, printable line(s) on stderr" % (desc, lines),
+         repr(r.stderr[-600:]))
+    if stdout:
+        t.ok(r.stdout and not printable(r.stdout),
+             "%s: stdout is printable" % desc, repr(r.stdout[-300:]))
+    return r
+
+
+echoed("an unknown long option with control octets", ["--x" + HOSTILE],
+       64)
+echoed("an unknown long option of 100 000 octets", ["--" + "x" * 100000],
+       64)
+echoed("an unknown mode with control octets", ["-bX" + HOSTILE], 64)
+echoed("--ports with control octets", ["--check", "--ports",
+                                       "25," + HOSTILE], 64)
+echoed("-C naming a file with control octets", ["-C", "/nonexistent" +
+                                                HOSTILE, RCPT], 78)
+echoed("-C naming a file of 5000 octets", ["-C", "/" + "x" * 5000, RCPT],
+       78)
+echoed("-f with invalid UTF-8", ["-f", "\udcff\udcfe@example.com", RCPT],
+       64, conf=CONF)
+echoed("a recipient with invalid UTF-8", ["\udcff\udcfe@example.net"], 65,
+       conf=CONF)
+echoed("-t with ESC in To:", ["-t"], 65, conf=CONF,
+       stdin=b"To: \"a\x1b[2Jb\"@example.net\n\nbody\n")
+echoed("-bv with invalid UTF-8 in a recipient", ["-bv",
+                                                "\udcff\udcfe@example.net"],
+       65, conf=CONF, stdout=True)
+echoed("-bs -v: the client's command with ESC and invalid UTF-8",
+       ["-bs", "-v"], 0, conf=CONF, lines=5,
+       stdin=b"HELO \x1b[31m\xff\xfe\r\nQUIT\r\n")
+bad_key = t.tmp / "badkey.conf"
+bad_key.write_bytes(CONF.read_bytes() + b"k\xff\x1b[2Jey value\n")
+bad_key.chmod(0o600)
+echoed("a configuration line with ESC and invalid UTF-8", ["-i", RCPT],
+       78, conf=bad_key)
+
 t.eq(sim.errors(), "", "the simulator saw nothing malformed")
 sim.stop()
 t.done()

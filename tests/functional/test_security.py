@@ -747,6 +747,7 @@ def main():
         plain_binary(t, user, sim, T / "build" / "sendmail" /
                      "ses-sendmail", ca, clean)
         tracing(t, user, sim, prog, clean)
+        dumpable_after_drop(t, user, sim, prog, clean)
         loader_and_env(t, user, sim, prog, conf_path, clean)
         links_and_race(t, user, sim, prog, etc, conf_path, gid, pw, clean,
                        install_conf)
@@ -976,6 +977,137 @@ def tracing(t, user, sim, prog, clean):
               r.stderr)
     else:
         t.skip("strace of the exec", "no strace")
+
+
+# --- fs.suid_dumpable: dumpable again after the drop? ------------------------
+
+SUID_DUMPABLE = Path("/proc/sys/fs/suid_dumpable")
+# Every mode, and how a run of it is caught holding the configuration:
+# waiting for AUTH's reply (the simulator hangs), blocked reading stdin,
+# or blocked writing to a stdout pipe that is already full.
+DUMP_MODES = (("a send", ["-i", RCPT], "auth"),
+              ("-bs", ["-bs"], "stdin"),
+              ("--check", ["--check"], "auth"),
+              ("-bv", ["-bv", RCPT], "stdout"),
+              ("-bp", ["-bp"], "stdout"),
+              ("called as mailq", [], "stdout"),
+              ("--derive-password", ["--derive-password", "--region",
+                                     "us-east-1"], "stdin"),
+              ("--version", ["--version"], "stdout"))
+
+
+def full_pipe():
+    """A pipe whose buffer is full: a write to it blocks."""
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)
+    for size in (65536, 1):
+        try:
+            while True:
+                os.write(wfd, b"x" * size)
+        except BlockingIOError:
+            pass
+    os.set_blocking(wfd, True)
+    return rfd, wfd
+
+
+def start_caught(user, sim, prog, args, how):
+    """Start prog as the user so that it stays blocked where `how` says;
+    (Popen, fds to close).  stdin stays an open pipe."""
+    fds = []
+    if how == "auth":
+        sim.scenario(conns=[[{"stage": "auth", "action": "hang",
+                              "seconds": 40}]], name="dumpable")
+    cwd = user.home("dumpable")
+    if not args:                            # called as mailq
+        os.symlink(prog, cwd / "mailq")
+        prog = cwd / "mailq"
+    out = subprocess.DEVNULL
+    if how == "stdout":
+        fds = list(full_pipe())
+        out = fds[1]
+    p = subprocess.Popen(user.argv(prog, args, None, cwd),
+                         stdin=subprocess.PIPE, stdout=out,
+                         stderr=subprocess.DEVNULL,
+                         env=user.root_env(cwd), start_new_session=True)
+    if fds:
+        os.close(fds.pop())                 # the read end stays open
+    if how == "auth":                       # the message, then EOF
+        p.stdin.write(MSG)
+        p.stdin.close()
+    caught = wait_for(lambda: (how != "auth" or sim.events("fault")) and
+                      blocked_in(p.pid, Path(prog).name), 10)
+    return p, fds, caught
+
+
+def dumpable_checks(t, user, p, desc, clean):
+    """From outside, as the user: the process is not dumpable."""
+    try:
+        owner = os.stat("/proc/%d/status" % p.pid)
+        owner = (owner.st_uid, owner.st_gid)
+    except OSError as e:
+        owner = str(e)
+    t.eq(owner, (0, 0), "%s: /proc/PID/status is root's (the process "
+         "is not dumpable)" % desc)
+    r = user.run(PY, ["-c", PROC_READER, p.pid, "mem", "environ"])
+    got = json.loads(r.out) if r.out.startswith("{") else {}
+    denied = ("Permission denied", "Operation not permitted")
+    t.ok(got and all(not got[k]["ok"] and got[k]["err"] in denied
+                     for k in ("mem", "environ")),
+         "%s: the caller cannot read /proc/PID/mem or environ" % desc,
+         repr(got)[:300] + r.err[-300:])
+    clean("%s: /proc files" % desc, r.stdout + r.stderr)
+    r = user.run(PY, ["-c", PTRACER, p.pid])
+    got = json.loads(r.out) if r.out.startswith("{") else {}
+    t.ok(got and got["PTRACE_ATTACH"][0] == -1 and
+         got["process_vm_readv"][0] == -1,
+         "%s: the caller cannot ptrace it or read its memory" % desc,
+         repr(got) + r.err[-300:])
+
+
+def dumpable_after_drop(t, user, sim, prog, clean):
+    """A change of credentials makes a process dumpable again, as
+    fs.suid_dumpable says (1: by its owner, 2: by root): after the
+    privilege drop of every mode, the caller must still be kept out.  The
+    setting is the machine's: restored whatever happens, even when the
+    watchdog bails out."""
+    try:
+        old = SUID_DUMPABLE.read_text().strip()
+        SUID_DUMPABLE.write_text(old + "\n")
+    except OSError as e:
+        t.skip("fs.suid_dumpable 1 and 2", "cannot set it: %s" % e)
+        return
+    bail = t.watchdog.function
+
+    def restore(*_):
+        SUID_DUMPABLE.write_text(old + "\n")
+
+    def restore_and_bail(*args):
+        restore()
+        bail(*args)
+    t.watchdog.function = restore_and_bail
+    term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        for value in ("1", "2"):
+            SUID_DUMPABLE.write_text(value + "\n")
+            for name, args, how in DUMP_MODES:
+                desc = "suid_dumpable %s, %s" % (value, name)
+                p, fds, caught = start_caught(user, sim, prog, args, how)
+                try:
+                    if t.ok(caught, "%s: caught blocked (%s)" % (desc, how)):
+                        dumpable_checks(t, user, p, desc, clean)
+                finally:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+                    p.stdin.close()
+                    for fd in fds:
+                        os.close(fd)
+    finally:
+        restore()
+        t.watchdog.function = bail
+        signal.signal(signal.SIGTERM, term)
+        sim.scenario()
+    t.eq(SUID_DUMPABLE.read_text().strip(), old,
+         "fs.suid_dumpable is back to %s" % old)
 
 
 def loader_and_env(t, user, sim, prog, conf_path, clean):

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	conf_init(&c);
 	if (conf_parse_buf((const char *)d, n, "fuzz.conf", &c, err,
-	    sizeof(err)) == -1) {
+	    sizeof(err)) != 0) {
 		if (err[0] == '\0' || strchr(err, '\n') != NULL)
 			abort();
 		/* The fixed secret of the seed corpus must never show. */

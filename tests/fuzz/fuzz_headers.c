@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		abort();
 	memset(&h, 0, sizeof(h));
 	if (memchr(d, '\0', len) != NULL ||
-	    hdr_parse((const char *)d, len, &h, err, sizeof(err)) == -1)
+	    hdr_parse((const char *)d, len, &h, err, sizeof(err)) != 0)
 		return 0;
 	for (i = 0; i < h.nf; i++)
 		sum += h.f[i].rawlen;

@@ -229,6 +229,39 @@ test_paths(void)
 	    "a sender with CR LF");
 }
 
+/*
+ * A command may hold the AUTH secret: whether it is sent, cannot be
+ * written or is too long to send, no copy stays in the command buffer or
+ * the connection's write buffer.
+ */
+static void
+test_cmd_wiped(void)
+{
+	char secret[2048], got[64];
+	int sv[2], wiped;
+
+	memset(secret, 'S', sizeof(secret));
+	secret[40] = '\0';
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	is_int(smtp_test_cmd(sv[0], secret, &wiped), 0, "a command is sent");
+	ok(read(sv[1], got, sizeof(got)) == 53 &&
+	    memcmp(got, "AUTH PLAIN SSS", 14) == 0, "  as one line");
+	ok(wiped, "  and no copy of it stays behind");
+	close(sv[1]);
+	is_int(smtp_test_cmd(sv[0], secret, &wiped), -1,
+	    "a command that cannot be written fails");
+	ok(wiped, "  and no copy of it stays behind");
+	close(sv[0]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	secret[sizeof(secret) - 1] = '\0';
+	memset(secret, 'S', sizeof(secret) - 1);
+	is_int(smtp_test_cmd(sv[0], secret, &wiped), -1,
+	    "a command too long to send fails");
+	ok(wiped, "  and no copy of it stays behind");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -237,5 +270,6 @@ main(void)
 	test_table();
 	test_jitter();
 	test_paths();
+	test_cmd_wiped();
 	return tap_done();
 }
