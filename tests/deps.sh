@@ -8,7 +8,8 @@ set -eu
 BUILD="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
 python3 openssl ca-certificates"
 TEST="$BUILD mandoc clang libclang-rt-14-dev swaks php-cli mutt s-nail git
-git-email libmailtools-perl time strace util-linux mount"
+git-email libmailtools-perl time strace util-linux mount python3-botocore
+awscli"
 case "${1:-test}" in
 build)	PKGS=$BUILD ;;
 test)	PKGS=$TEST ;;

@@ -1,6 +1,8 @@
 """The harness every functional test uses: a throwaway PKI, the SES simulator
 (sessim.py) as a subprocess, configuration files, running the built binary,
-and TAP output.  Python 3 standard library only.
+and TAP output.  Python 3 standard library only.  ApiSim runs the SES API v2
+simulator (sesapi.py, which needs python3-botocore) and ConnectProxy the
+CONNECT proxy (connectproxy.py) the same way.
 
     from sestest import Tap, Sim, write_conf, run
 
@@ -38,6 +40,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SIMULATOR = HERE / "sessim.py"
+API_SIMULATOR = HERE / "sesapi.py"
+PROXY = HERE / "connectproxy.py"
 # The simulator runs on Debian's interpreter, whatever runs the test.
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
@@ -326,6 +330,162 @@ class Sim:
 
     def stop(self, timeout=5):
         """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        _live_sims.discard(self)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _flags(opts):
+    """Keyword options as command-line flags: key_id="x" gives --key-id x,
+    True a bare flag, None or False nothing; a list is joined with
+    commas."""
+    out = []
+    for key, value in opts.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            out.append(flag)
+        elif value not in (None, False):
+            if isinstance(value, (list, tuple)):
+                value = ",".join(value)
+            out += [flag, str(value)]
+    return out
+
+
+def _wait_file(path, proc, timeout):
+    """Wait until path exists (True), or proc has died or timeout passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+class ApiSim(Sim):
+    """sesapi.py, the SES API v2 simulator, as a subprocess.  Options
+    become its flags: region, key_id, secret, session_token, skew, idle,
+    max_size, verified, pending, config_sets (a str or a list), sandbox,
+    sending_paused, quota, max_send_rate, tls_max, ipv6; cert picks the
+    certificate among Pki.NAMES.  .port is the port on 127.0.0.1 and, with
+    ipv6 (the default where ::1 exists), on ::1 too; .url is
+    "https://localhost:PORT".  scenario() also takes "requests" (per-request
+    fault lists) and scenario-wide keys (token_expired=True,
+    clock_offset=SECONDS); messages() gives each message's .json fields
+    plus "raw"; requests() the request events; events(), connections(),
+    transcript(), errors(), wait_closed() and stop() are Sim's."""
+
+    def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
+        self.pki = pki or make_pki()
+        opts.setdefault("ipv6", have_ipv6())
+        self.dir = Path(tempfile.mkdtemp(prefix="apisim-", dir=tmpdir))
+        certfile, keyfile = self.pki.pair(cert)
+        cmd = [PYTHON, str(API_SIMULATOR), "--dir", str(self.dir),
+               "--cert", str(certfile), "--key", str(keyfile)] + \
+            _flags(opts)
+        self.log = open(self.dir / "sim-output.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        _live_sims.add(self)
+        self.ports = self._wait_ports(timeout)
+        self.port = self.ports["https"]
+        self.port6 = self.ports.get("https6")
+        self.url = "https://localhost:%d" % self.port
+        self.current = None
+        self.scenario()
+
+    def scenario(self, conns=None, default=None, requests=None, name=None,
+                 **extra):
+        """Install a new scenario (see sesapi.py) and make it current; its
+        id.  Without arguments: plain SES behaviour."""
+        sid = "s%d" % next(self._seq) + ("-" + name if name else "")
+        spec = {"id": sid}
+        for key, value in (("conns", conns), ("default", default),
+                           ("requests", requests)):
+            if value is not None:
+                spec[key] = value
+        spec.update(extra)
+        path = self.dir / "scenario.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(spec))
+        tmp.replace(path)
+        self.current = sid
+        return sid
+
+    def messages(self, scenario=None):
+        """Accepted messages of the scenario (default: current), in order:
+        the .json fields plus "raw" (the decoded message, bytes)."""
+        sid = scenario or self.current
+        out = []
+        for j in sorted((self.dir / "messages").glob("*.json")):
+            info = json.loads(j.read_text())
+            if info["scenario"] == sid:
+                info["raw"] = j.with_suffix(".raw").read_bytes()
+                out.append(info)
+        return out
+
+    def requests(self, scenario=None):
+        """The scenario's request events, in order."""
+        return self.events("request", scenario)
+
+
+class ConnectProxy:
+    """connectproxy.py as a subprocess, on 127.0.0.1: .port, .url
+    ("http://127.0.0.1:PORT"), .auth_url (with the credentials when auth
+    "USER:PASSWORD" is required), answer(407 or 502, or None for normal
+    service), connects() (the logged CONNECTs: target, status, auth),
+    errors(), stop(); a context manager."""
+
+    def __init__(self, tmpdir, auth=None, idle=None, timeout=10):
+        self.dir = Path(tempfile.mkdtemp(prefix="proxy-", dir=tmpdir))
+        self.log = open(self.dir / "proxy-output.log", "wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, str(PROXY), "--dir", str(self.dir)] +
+            _flags({"auth": auth, "idle": idle}),
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        _live_sims.add(self)
+        if not _wait_file(self.dir / "port", self.proc, timeout):
+            self.stop()
+            raise RuntimeError("proxy did not start: %s" % (
+                self.dir / "proxy-output.log").read_text())
+        self.port = int((self.dir / "port").read_text())
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.auth_url = ("http://%s@127.0.0.1:%d" % (auth, self.port)
+                         if auth else self.url)
+
+    def answer(self, status=None):
+        path = self.dir / "mode.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"answer": status} if status else {}))
+        tmp.replace(path)
+
+    def connects(self):
+        path = self.dir / "connects.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in
+                path.read_text().splitlines(keepends=True)
+                if line.endswith("\n")]
+
+    def errors(self):
+        path = self.dir / "errors.log"
+        return path.read_text() if path.exists() else ""
+
+    def stop(self, timeout=5):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
