@@ -91,11 +91,12 @@ static int
 lex_oom(struct lex *lx)
 {
 	lx->oom = 1;
-	return fail_text(lx->err, lx->errlen, "out of memory");
+	return log_reason(lx->err, lx->errlen, "out of memory");
 }
 
+/* Folding white space (RFC 5322 3.2.2): a value may still hold its CR LF. */
 static int
-is_wsp(int c)
+is_fws(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -142,7 +143,7 @@ is_ldh(int c)
 static int
 lex_ctl(struct lex *lx)
 {
-	return fail_text(lx->err, lx->errlen, "control character in %s",
+	return log_reason(lx->err, lx->errlen, "control character in %s",
 	    lx->what);
 }
 
@@ -164,7 +165,7 @@ lex_comment(struct lex *lx, struct tok *t)
 				return lex_ctl(lx);
 		} else if (c == '(') {
 			if (++depth > ADDR_COMMENT_DEPTH)
-				return fail_text(lx->err, lx->errlen,
+				return log_reason(lx->err, lx->errlen,
 				    "comments nested more than %d deep in %s",
 				    ADDR_COMMENT_DEPTH, lx->what);
 		} else if (c == ')') {
@@ -174,10 +175,10 @@ lex_comment(struct lex *lx, struct tok *t)
 				lx->pos = i + 1;
 				return 0;
 			}
-		} else if (is_ctl(c) && !is_wsp(c))
+		} else if (is_ctl(c) && !is_fws(c))
 			return lex_ctl(lx);
 	}
-	return fail_text(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
+	return log_reason(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
 }
 
 /*
@@ -205,12 +206,12 @@ lex_delimited(struct lex *lx, struct tok *t, char close, enum tok_type type)
 			lx->pos = i + 1;
 			return 0;
 		} else if (close == ']' && c == '[')
-			return fail_text(lx->err, lx->errlen,
+			return log_reason(lx->err, lx->errlen,
 			    "'[' inside a domain literal in %s", lx->what);
-		else if (is_ctl(c) && !is_wsp(c))
+		else if (is_ctl(c) && !is_fws(c))
 			return lex_ctl(lx);
 	}
-	return fail_text(lx->err, lx->errlen, "unbalanced %s in %s",
+	return log_reason(lx->err, lx->errlen, "unbalanced %s in %s",
 	    close == '"' ? "quote" : "'['", lx->what);
 }
 
@@ -220,7 +221,7 @@ lex_next(struct lex *lx, struct tok *t)
 {
 	unsigned char c;
 
-	while (lx->pos < lx->len && is_wsp((unsigned char)lx->s[lx->pos]))
+	while (lx->pos < lx->len && is_fws((unsigned char)lx->s[lx->pos]))
 		lx->pos++;
 	t->start = lx->pos;
 	t->p = lx->s + lx->pos;
@@ -244,10 +245,10 @@ lex_next(struct lex *lx, struct tok *t)
 		return 0;
 	case ')':
 	case ']':
-		return fail_text(lx->err, lx->errlen, "unbalanced '%c' in %s",
+		return log_reason(lx->err, lx->errlen, "unbalanced '%c' in %s",
 		    c, lx->what);
 	case '\\':
-		return fail_text(lx->err, lx->errlen,
+		return log_reason(lx->err, lx->errlen,
 		    "'\\' outside quotes in %s", lx->what);
 	}
 	if (!is_atom(c))
@@ -282,10 +283,10 @@ tok_unexpected(struct lex *lx, const struct tok *t, const char *where)
 	char s[LOG_EXCERPT + 4];
 
 	if (t->type == TOK_END)
-		return fail_text(lx->err, lx->errlen, "unexpected end of %s %s",
+		return log_reason(lx->err, lx->errlen, "unexpected end of %s %s",
 		    lx->what, where);
 	log_excerpt(s, sizeof(s), t->p, t->len);
-	return fail_text(lx->err, lx->errlen, "unexpected '%s' %s in %s", s,
+	return log_reason(lx->err, lx->errlen, "unexpected '%s' %s in %s", s,
 	    where, lx->what);
 }
 
@@ -340,7 +341,7 @@ spec_error(struct lex *lx, const struct spec *sp, const char *before,
 	char s[LOG_EXCERPT + 4];
 
 	log_excerpt(s, sizeof(s), lx->s + sp->start, sp->end - sp->start);
-	return fail_text(lx->err, lx->errlen, "%s <%s>%s", before, s, after);
+	return log_reason(lx->err, lx->errlen, "%s <%s>%s", before, s, after);
 }
 
 /*
@@ -389,27 +390,28 @@ parse_addrspec(struct lex *lx, struct spec *sp)
 	return 0;
 }
 
-static const char *
-label_check(const char *d)
+const char *
+addr_domain_bad(const char *d, size_t len)
 {
-	const char *p, *label = d;
+	size_t i, label = 0;
 
-	for (p = d;; p++) {
-		if (*p != '.' && *p != '\0') {
-			if (!is_ldh((unsigned char)*p))
+	if (len == 0)
+		return "empty domain";
+	for (i = 0; i <= len; i++) {
+		if (i < len && d[i] != '.') {
+			if (!is_ldh((unsigned char)d[i]))
 				return "labels are letters, digits and '-'";
 			continue;
 		}
-		if (p == label)
+		if (i == label)
 			return "empty label";
-		if (p - label > ADDR_LABEL_MAX)
+		if (i - label > ADDR_LABEL_MAX)
 			return "label longer than 63 octets";
-		if (*label == '-' || p[-1] == '-')
+		if (d[label] == '-' || d[i - 1] == '-')
 			return "label starts or ends with '-'";
-		if (*p == '\0')
-			return NULL;
-		label = p + 1;
+		label = i + 1;
 	}
+	return NULL;
 }
 
 static int
@@ -490,7 +492,7 @@ domain_finish(struct lex *lx, const struct spec *sp, char *out,
 	if (n >= outlen || n > ADDR_DOMAIN_MAX)
 		return spec_error(lx, sp, "domain longer than 255 octets in",
 		    "");
-	if (!sp->domain.literal && (bad = label_check(out)) != NULL) {
+	if (!sp->domain.literal && (bad = addr_domain_bad(out, n)) != NULL) {
 		(void)snprintf(why, sizeof(why), ": %s", bad);
 		return spec_error(lx, sp, "invalid domain in", why);
 	}
@@ -566,14 +568,14 @@ name_from_phrase(const char *s, size_t len, char **name)
 	char *p;
 
 	*name = NULL;
-	while (len > 0 && is_wsp((unsigned char)*s)) {
+	while (len > 0 && is_fws((unsigned char)*s)) {
 		s++;
 		len--;
 	}
-	while (len > 0 && is_wsp((unsigned char)s[len - 1]))
+	while (len > 0 && is_fws((unsigned char)s[len - 1]))
 		len--;
 	for (i = 0; i < len; i++)
-		if (!is_wsp((unsigned char)s[i]) && s[i] != '"')
+		if (!is_fws((unsigned char)s[i]) && s[i] != '"')
 			seen = 1;
 	if (!seen)
 		return 0;
@@ -609,11 +611,11 @@ name_from_comment(const struct tok *t, char **name)
 			continue;
 		if (s[i] == '\\' && i + 1 < len)
 			i++;
-		if (n == 0 && is_wsp((unsigned char)s[i]))
+		if (n == 0 && is_fws((unsigned char)s[i]))
 			continue;
 		txt[n++] = s[i];
 	}
-	while (n > 0 && is_wsp((unsigned char)txt[n - 1]))
+	while (n > 0 && is_fws((unsigned char)txt[n - 1]))
 		n--;
 	txt[n] = '\0';
 	if (n == 0) {
@@ -861,7 +863,7 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 	if (lex_next_nc(&p->lx, &t) == -1)
 		return -1;
 	if (is_special(&t, '>'))
-		return fail_text(p->lx.err, p->lx.errlen,
+		return log_reason(p->lx.err, p->lx.errlen,
 		    "empty address <> in %s", p->lx.what);
 	if (is_special(&t, '@')) {
 		if (skip_route(p) == -1)
@@ -876,12 +878,12 @@ parse_angle(struct parser *p, size_t elem, const struct tok *lt)
 	if (!is_special(&t, '>')) {
 		log_excerpt(s, sizeof(s), p->lx.s + from, t.start - from);
 		if (t.type == TOK_END)
-			return fail_text(p->lx.err, p->lx.errlen,
+			return log_reason(p->lx.err, p->lx.errlen,
 			    "missing '>' after <%s", s);
 		return tok_unexpected(&p->lx, &t, "before '>'");
 	}
 	if (sp.local.nwords == 0)
-		return fail_text(p->lx.err, p->lx.errlen,
+		return log_reason(p->lx.err, p->lx.errlen,
 		    "empty address <> in %s", p->lx.what);
 	if (name_from_phrase(p->lx.s + elem, lt->start - elem, &name) == -1)
 		return lex_oom(&p->lx);
@@ -895,10 +897,10 @@ static int
 parse_group(struct parser *p, const struct tok *colon)
 {
 	if (!p->allow_group)
-		return fail_text(p->lx.err, p->lx.errlen,
+		return log_reason(p->lx.err, p->lx.errlen,
 		    "a group is not allowed in %s", p->lx.what);
 	if (p->ingroup)
-		return fail_text(p->lx.err, p->lx.errlen,
+		return log_reason(p->lx.err, p->lx.errlen,
 		    "nested group in %s", p->lx.what);
 	p->ingroup = 1;
 	p->lx.pos = colon->start + 1;
@@ -985,18 +987,18 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 	int r;
 
 	if (outlen == 0)
-		return fail_text(err, errlen, "no room for the sender");
+		return log_reason(err, errlen, "no room for the sender");
 	out[0] = '\0';
 	if ((len = strnlen(s, SES_MAX_ARG + 1)) > SES_MAX_ARG)
-		return fail_text(err, errlen, "sender longer than %d octets",
+		return log_reason(err, errlen, "sender longer than %d octets",
 		    SES_MAX_ARG);
-	for (b = 0; b < len && is_wsp((unsigned char)s[b]); b++)
+	for (b = 0; b < len && is_fws((unsigned char)s[b]); b++)
 		;
-	for (e = len; e > b && is_wsp((unsigned char)s[e - 1]); e--)
+	for (e = len; e > b && is_fws((unsigned char)s[e - 1]); e--)
 		;
 	/* "" and "<>" (blanks allowed inside): the null sender. */
 	if (e - b >= 2 && s[b] == '<' && s[e - 1] == '>') {
-		for (i = b + 1; i < e - 1 && is_wsp((unsigned char)s[i]); i++)
+		for (i = b + 1; i < e - 1 && is_fws((unsigned char)s[i]); i++)
 			;
 		if (i == e - 1)
 			b = e;
@@ -1007,7 +1009,7 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 		return r;
 	log_excerpt(sn, sizeof(sn), s + b, e - b);
 	if (l.n != 1) {
-		fail_text(err, errlen, "%s in sender '%s'",
+		log_reason(err, errlen, "%s in sender '%s'",
 		    l.n == 0 ? "no address" : "more than one address", sn);
 		addr_free(&l);
 		return -1;
@@ -1015,7 +1017,7 @@ addr_parse_sender(const char *s, char *out, size_t outlen, char *err,
 	if (strlcpy(out, l.v[0].addr, outlen) >= outlen) {
 		out[0] = '\0';
 		addr_free(&l);
-		return fail_text(err, errlen, "sender too long: '%s'", sn);
+		return log_reason(err, errlen, "sender too long: '%s'", sn);
 	}
 	addr_free(&l);
 	return 0;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,14 +117,15 @@ check_print(const struct check *ck, const struct check_step *st)
 	(void)fflush(stdout);
 }
 
+/* A step's end; f says why when it failed (its exit code is the run's). */
 static void
 check_end(struct check *ck, struct check_step *st, enum check_res res,
-    int ex)
+    const struct fail *f)
 {
 	st->res = res;
 	st->ms = net_now_ms() - ck->t0;
-	if (res == CHECK_FAIL && ck->ex == EX_OK)
-		ck->ex = ex;
+	if (res == CHECK_FAIL && ck->ex == 0 && f != NULL)
+		ck->ex = fail_exit(f);
 	check_print(ck, st);
 }
 
@@ -135,9 +135,9 @@ check_fail(struct check *ck, struct check_step *st, const struct fail *f,
     const char *remedy)
 {
 	check_line(st, 0, "%s", f->text);
-	if (remedy != NULL || (remedy = exitcode_advice(f)) != NULL)
+	if (remedy != NULL || (remedy = fail_advice(f)) != NULL)
 		check_line(st, 1, "%s", remedy);
-	check_end(ck, st, CHECK_FAIL, exitcode_for(f));
+	check_end(ck, st, CHECK_FAIL, f);
 }
 
 static void	check_skip(struct check *, const char *);
@@ -213,6 +213,7 @@ check_credentials(struct check *ck, struct check_step *st)
 static void
 check_config(struct check *ck)
 {
+	static const struct fail config_fail = { .kind = FAIL_CONFIG };
 	struct check_step *st = check_begin(ck, "configuration");
 	const struct conf *c = ck->c;
 
@@ -222,7 +223,7 @@ check_config(struct check *ck)
 	    c->username);
 	st->res = CHECK_OK;
 	check_credentials(ck, st);
-	check_end(ck, st, st->res, EX_CONFIG);
+	check_end(ck, st, st->res, &config_fail);
 }
 
 static void
@@ -230,6 +231,7 @@ check_dns(struct check *ck)
 {
 	struct check_step *st = check_begin(ck, "DNS");
 	struct addrinfo hints, *res, *ai;
+	struct fail f;
 	char list[CHECK_LINE] = "", addr[64];
 	int rv, n = 0;
 
@@ -237,13 +239,11 @@ check_dns(struct check *ck)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rv = getaddrinfo(ck->c->host, NULL, &hints, &res)) != 0) {
-		check_line(st, 0, "%s: %s", ck->c->host, gai_strerror(rv));
-		check_line(st, 1, rv == EAI_NONAME || rv == EAI_NODATA ?
-		    "no such name: check region (or host) in the "
-		    "configuration" : "the resolver did not answer: check "
-		    "/etc/resolv.conf and the network");
-		check_end(ck, st, CHECK_FAIL, rv == EAI_NONAME ||
-		    rv == EAI_NODATA ? EX_NOHOST : EX_TEMPFAIL);
+		(void)net_resolve_fail(rv, ck->c->host, &f);
+		check_fail(ck, st, &f, f.kind == FAIL_NOHOST ? "no such name: "
+		    "check region (or host) in the configuration" : "the "
+		    "resolver did not answer: check /etc/resolv.conf and the "
+		    "network");
 		ck->blocked = 1;
 		return;
 	}
@@ -260,7 +260,7 @@ check_dns(struct check *ck)
 	    n == 1 ? "" : "es", list);
 	check_line(st, 0, "these addresses change: allow-list the name in "
 	    "firewalls, never the addresses");
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 }
 
 /* The tls setting a port needs: SES's own ports, else ask the server. */
@@ -371,6 +371,7 @@ check_family_mark(char bad[2][4][CHECK_LINE], int port,
 static void
 check_ports(struct check *ck)
 {
+	static const struct fail net_fail = { .kind = FAIL_NET };
 	struct check_step *st = check_begin(ck, "ports");
 	const struct check_opts *o = ck->o;
 	struct net_probe pr[NET_PROBE_MAX];
@@ -413,7 +414,7 @@ check_ports(struct check *ck)
 			    "answer: EC2 and Lambda throttle port 25; use 465 "
 			    "or 587 (or ask AWS to lift the limit)");
 	if (mine == -1 || r[mine] == NET_PROBE_OPEN) {
-		check_end(ck, st, warned ? CHECK_WARN : CHECK_OK, EX_OK);
+		check_end(ck, st, warned ? CHECK_WARN : CHECK_OK, NULL);
 		return;
 	}
 	check_line(st, 0, "the configured port %d is %s", ck->c->port,
@@ -427,7 +428,7 @@ check_ports(struct check *ck)
 	} else
 		check_line(st, 1, "no SES port answers: a firewall blocks "
 		    "outgoing connections; open 465 or 587 to the name above");
-	check_end(ck, st, CHECK_FAIL, EX_TEMPFAIL);
+	check_end(ck, st, CHECK_FAIL, &net_fail);
 	ck->blocked = 1;
 }
 
@@ -481,7 +482,7 @@ check_session(struct check *ck)
 		check_skip(ck, "AUTH");
 		return NULL;
 	}
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 
 	st = check_begin(ck, "SMTP");
 	while (smtp_pending(s) != SMTP_STAGE_AUTH && smtp_step(s, &f) == 0)
@@ -494,7 +495,7 @@ check_session(struct check *ck)
 	}
 	check_line(st, 0, "%s", smtp_info(s, SMTP_INFO_GREETING));
 	check_line(st, 0, "EHLO: %s", smtp_info(s, SMTP_INFO_EHLO));
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 
 	st = check_begin(ck, "AUTH");
 	if (smtp_step(s, &f) == -1) {
@@ -504,7 +505,7 @@ check_session(struct check *ck)
 	}
 	check_line(st, 0, "%s (user %.4s...)", smtp_info(s, SMTP_INFO_REPLY),
 	    ck->c->username);
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 	return s;
 }
 
@@ -533,7 +534,7 @@ check_packets(struct check *ck, struct smtp *s)
 	check_line(st, 0, "1 MiB of DATA sent and acknowledged in %lld ms; "
 	    "abandoned before the final dot: nothing was sent",
 	    net_now_ms() - ck->t0);
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 }
 
 /* --send-test: a real message through the whole pipeline. */
@@ -579,7 +580,7 @@ check_send(struct check *ck)
 	}
 	check_line(st, 0, "SES accepted it for %s: message id %s",
 	    ck->o->send_to, r.id);
-	check_end(ck, st, CHECK_OK, EX_OK);
+	check_end(ck, st, CHECK_OK, NULL);
 }
 
 static void
@@ -588,7 +589,7 @@ check_skip(struct check *ck, const char *name)
 	struct check_step *st = check_begin(ck, name);
 
 	check_line(st, 0, "not run: an earlier step failed");
-	check_end(ck, st, CHECK_SKIP, EX_OK);
+	check_end(ck, st, CHECK_SKIP, NULL);
 }
 
 static void
@@ -641,27 +642,28 @@ check_json(const struct check *ck)
 }
 
 int
-check_config_failed(const char *path, const char *err, int ex,
+check_config_failed(const char *path, const struct fail *f,
     const struct check_opts *o)
 {
 	struct check ck;
 	struct check_step *st;
 	struct conf none;
+	char text[SES_FAIL_TEXT * 2];
 
 	memset(&ck, 0, sizeof(ck));
 	conf_init(&none);
 	ck.c = &none;
 	ck.o = o;
 	st = check_begin(&ck, "configuration");
-	check_line(st, 0, "%s", err);
+	check_line(st, 0, "%s", fail_line(f, text, sizeof(text)));
 	check_line(st, 1, "fix the configuration as the line above says; "
-	    "ses-sendmail(8) lists the keys");
-	check_end(&ck, st, CHECK_FAIL, ex);
+	    "ses-sendmail.conf(5) lists the keys");
+	check_end(&ck, st, CHECK_FAIL, f);
 	(void)strlcpy(none.path, path, sizeof(none.path));
 	none.host = none.path + strlen(none.path);	/* "": unknown */
 	if (o->json)
 		check_json(&ck);
-	return ex;
+	return ck.ex;
 }
 
 int
@@ -673,7 +675,7 @@ check_run(const struct conf *c, const struct check_opts *o)
 	int ex;
 
 	if ((ck = calloc(1, sizeof(*ck))) == NULL)
-		return EX_OSERR;
+		return fail_kind_exit(FAIL_OS);
 	ck->c = c;
 	ck->o = o;
 	if (!o->json) {
@@ -713,23 +715,23 @@ check_derive(const char *region)
 {
 	char secret[256], out[64];
 	size_t n;
-	int rv = EX_OK;
+	int rv = 0;
 
 	if (isatty(STDIN_FILENO)) {
 		if (readpassphrase("IAM secret access key: ", secret,
 		    sizeof(secret), RPP_REQUIRE_TTY) == NULL)
-			return EX_IOERR;
+			return fail_kind_exit(FAIL_IO);
 	} else if (fgets(secret, sizeof(secret), stdin) == NULL) {
 		log_error("--derive-password: no secret on standard input: "
 		    "echo it in, or type it at the prompt");
-		return EX_DATAERR;
+		return fail_kind_exit(FAIL_DATA);
 	}
 	n = strcspn(secret, "\r\n");
 	secret[n] = '\0';
 	if (n == 0 || creds_derive(secret, region, out, sizeof(out)) == -1) {
 		log_error("--derive-password: %s", n == 0 ? "the secret is "
 		    "empty" : "cannot derive the password");
-		rv = EX_DATAERR;
+		rv = fail_kind_exit(FAIL_DATA);
 	} else
 		printf("%s\n", out);
 	explicit_bzero(secret, sizeof(secret));

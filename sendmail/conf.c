@@ -195,30 +195,14 @@ conf_is_region(const char *s)
 }
 
 /*
- * A domain of len octets: dot-separated labels of letters, digits and
- * hyphens, none empty, none over 63 (RFC 1035 2.3.1); ASCII only, so an
- * international domain is written in its xn-- form.
+ * A domain of len octets, as addr.c judges one (RFC 1035 2.3.1: ASCII
+ * only, so an international domain is written in its xn-- form), and no
+ * longer than a host name may be.
  */
 static int
 conf_is_domain(const char *s, size_t len)
 {
-	size_t i, label;
-
-	if (len == 0 || len > CONF_HOST_MAX)
-		return 0;
-	label = 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (conf_isalnum(s[i]) || s[i] == '-') {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-	}
-	return label > 0;
+	return len <= CONF_HOST_MAX && addr_domain_bad(s, len) == NULL;
 }
 
 /* An IPv6 address as getaddrinfo() takes it: hex digits, ':' and '.'. */

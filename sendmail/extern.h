@@ -2,7 +2,7 @@
  * ses-sendmail: shared types and every cross-file prototype, grouped by
  * the file that defines them.  A message travels in one direction:
  * main -> conf/creds -> msg -> headers/addr -> retry -> net/tls/smtp ->
- * exitcode, with log alongside.
+ * fail, with log alongside.
  */
 #ifndef EXTERN_H
 #define EXTERN_H
@@ -30,7 +30,7 @@
 #define SES_MAX_ADDR		320	/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 #define SES_MAX_RCPTS		10000	/* envelope recipients per message */
 #define SES_FAIL_TEXT		512	/* sanitised reason or reply text */
-#define SES_REPLY_MAX		4096	/* one SMTP reply, all its lines */
+#define SES_REPLY_MAX		4096	/* a reply's last line, made printable */
 #define HDR_BLOCK_MAX		(1024 * 1024)	/* header block in memory */
 #define HDR_FIELD_MAX		(256 * 1024)	/* one header field */
 #define HDR_FIELDS_MAX		10000		/* fields in the header block */
@@ -38,7 +38,7 @@
 
 /* ------------------------------------------------------------------ */
 /* Failures: classified where detected (leaf or mail-level modules),   */
-/* mapped to an exit code only in exitcode.c.                          */
+/* and every consequence (exit code, retry, -bs reply) decided in fail.c. */
 
 enum fail_kind {
 	FAIL_NONE = 0,
@@ -61,7 +61,10 @@ enum fail_kind {
 	FAIL_REPLY		/* an SMTP reply refused: see code and stage */
 };
 
-/* Where in the dialogue a failure happened. */
+/*
+ * Where in the dialogue a session is (smtp.c's state machine) and so
+ * where a failure happened.
+ */
 enum smtp_stage {
 	SMTP_STAGE_NONE = 0,
 	SMTP_STAGE_RESOLVE,
@@ -69,13 +72,15 @@ enum smtp_stage {
 	SMTP_STAGE_GREETING,
 	SMTP_STAGE_EHLO,
 	SMTP_STAGE_STARTTLS,
-	SMTP_STAGE_TLS,		/* handshake */
+	SMTP_STAGE_TLS,		/* the handshake: wrapper, or after STARTTLS */
 	SMTP_STAGE_AUTH,
+	SMTP_STAGE_READY,	/* authenticated, between transactions */
 	SMTP_STAGE_MAIL,
 	SMTP_STAGE_RCPT,
 	SMTP_STAGE_DATA,	/* the DATA command */
 	SMTP_STAGE_BODY,	/* sending the message, and the final dot */
-	SMTP_STAGE_QUIT
+	SMTP_STAGE_QUIT,
+	SMTP_STAGE_FAILED	/* the session is unusable */
 };
 
 struct fail {
@@ -208,6 +213,12 @@ struct addrlist {
  */
 int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
+/*
+ * Why the domain d of len octets (no address literal) is not a valid
+ * host name: letters, digits and '-' in labels of 1 to 63 octets that
+ * neither start nor end with '-' (RFC 1035 2.3.1); NULL when it is.
+ */
+const char *addr_domain_bad(const char *d, size_t len);
 /*
  * Parse one sender (-f/-r): "a@b", "<a@b>", "Name <a@b>".  "" and "<>"
  * give the null sender: out is set to "".  Returns 0, or -1 with err (-2
@@ -607,18 +618,24 @@ struct smtp;
  */
 struct smtp *smtp_open(const struct conf *c, int verbose, char *relay,
 	    size_t relaylen, struct fail *f);
+/* One transaction's recipients, and what came of it. */
+struct txn {
+	const size_t	*idx;		/* the recipients: p->rcpts indices */
+	size_t		 n;
+	struct fail	*refused;	/* the last 5xx at RCPT, or NULL */
+	char		 id[128];	/* SES's id, when accepted */
+	struct fail	 fail;		/* why, when it failed */
+};
 /*
- * One transaction: MAIL, RCPT for each of idx[0..n) (indices into
- * p->rcpts; p->done[i] is set to -1 for one refused with 5xx at RCPT,
- * the last such reply copied to *rf when rf is not NULL), DATA, the
- * message, the final dot.  Returns 0 accepted (id set), 1 when every
- * recipient was refused (RSET sent, the session is still usable), or -1
- * with f set (f->after_data when the connection was lost after the
- * final dot: SES may have accepted the message).
+ * One transaction: MAIL, RCPT for each recipient of t (p->done[i] is set
+ * to -1 for one refused with 5xx at RCPT, the last such reply copied to
+ * *t->refused when that is not NULL), DATA, the message, the final dot.
+ * Returns 0 accepted (t->id set), 1 when every recipient was refused
+ * (RSET sent, the session is still usable), or -1 with t->fail set
+ * (after_data when the connection was lost after the final dot: SES may
+ * have accepted the message).
  */
-int	 smtp_send(struct smtp *s, struct plan *p, const size_t *idx,
-	    size_t n, char *id, size_t idlen, struct fail *f,
-	    struct fail *rf);
+int	 smtp_send(struct smtp *s, struct plan *p, struct txn *t);
 /* Send QUIT without waiting for its reply; close; free.  NULL is ok. */
 void	 smtp_close(struct smtp *s);
 /*
@@ -667,8 +684,6 @@ int	 retry_submit(const struct conf *c, struct plan *p, int verbose,
 	    struct session *ss, struct result *r);
 /* QUIT and close the kept session, if any. */
 void	 retry_session_close(struct session *ss);
-/* Is this failure transient (deferred) rather than permanent? */
-int	 retry_is_transient(const struct fail *f);
 /* Start the clock retry_deadline and the logged delay count from. */
 void	 retry_start_clock(void);
 /* Seconds since retry_start_clock(). */
@@ -707,14 +722,17 @@ struct check_opts {
  * step that failed.
  */
 int	 check_run(const struct conf *c, const struct check_opts *o);
-/* --check when the configuration itself cannot be used: print, return ex. */
-int	 check_config_failed(const char *path, const char *err, int ex,
+/*
+ * --check when the configuration itself cannot be used (f says why):
+ * print it as the one step; returns f's exit code.
+ */
+int	 check_config_failed(const char *path, const struct fail *f,
 	    const struct check_opts *o);
 /* --derive-password: the secret from stdin, the password to stdout. */
 int	 check_derive(const char *region);
 
 /* ------------------------------------------------------------------ */
-/* Logging (log.c) and exit codes (exitcode.c).                       */
+/* Logging (log.c) and failures (fail.c).                             */
 
 /* log.c */
 /*
@@ -737,10 +755,11 @@ void	 log_error(const char *fmt, ...)
 void	 log_trace(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /*
- * -v transcript: one SMTP line, dir '>' sent or '<' received.  AUTH
- * payloads are masked here, the one place commands are logged.
+ * -v transcript: one SMTP line, dir '>' sent or '<' received, of which
+ * the first `shown` octets are shown and the rest (a credential: the
+ * sender knows which) becomes "***".
  */
-void	 log_smtp(int dir, const char *line, size_t len);
+void	 log_smtp(int dir, const char *line, size_t len, size_t shown);
 /* The one summary line per message (SPEC 10). */
 void	 log_summary(const struct plan *p, const struct result *r,
 	    const struct conf *c);
@@ -757,30 +776,45 @@ void	 log_sanitize(char *dst, size_t dstlen, const char *src,
 #define LOG_EXCERPT	60
 void	 log_excerpt(char *dst, size_t dstlen, const char *src, size_t len);
 /* Leaf modules' reason: printf into err (cut if need be); returns -1. */
-int	 fail_text(char *err, size_t errlen, const char *fmt, ...)
+int	 log_reason(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* Set f's kind, stage and text (printf-style). */
+
+/* fail.c */
+/* Set f's kind, stage and text (printf-style; made printable). */
 void	 fail_set(struct fail *f, enum fail_kind kind, enum smtp_stage stage,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* exitcode.c */
 /* The only mapping from a failure to a sysexits code. */
-int	 exitcode_for(const struct fail *f);
+int	 fail_exit(const struct fail *f);
+/* The code of a failure that is a kind alone (no reply, no text). */
+int	 fail_kind_exit(enum fail_kind kind);
 /* Might the condition pass (deferred rather than bounced)? */
-int	 exitcode_transient(const struct fail *f);
+int	 fail_transient(const struct fail *f);
 /* Might another attempt now help? (never for a used-up daily quota) */
-int	 exitcode_retryable(const struct fail *f);
-/* The name of a stage, for messages: "MAIL", "end of data", ... */
-const char *exitcode_stage_name(enum smtp_stage);
+int	 fail_retryable(const struct fail *f);
 /* What the user should do about f, or NULL: the 535 advice and such. */
-const char *exitcode_advice(const struct fail *f);
+const char *fail_advice(const struct fail *f);
+/* The error line's text: f's text, then its advice; returns buf. */
+const char *fail_line(const struct fail *f, char *buf, size_t len);
+/* The name of a stage, for messages: "MAIL FROM", "end of data", ... */
+const char *fail_stage_name(enum smtp_stage);
+/* "sent", "deferred" or "bounced", for the summary line. */
+const char *fail_status(const struct fail *f);
+/* The kind of a getaddrinfo() error: no such name, or the resolver. */
+enum fail_kind fail_resolver(int gai_error);
+/* A kept -bs session SES closed while idle: reconnecting is free. */
+int	 fail_session_closed(const struct fail *f);
+/* Some recipients took the message and others did not. */
+int	 fail_partial(const struct result *r);
+/* Does the error line list the recipients not delivered? */
+int	 fail_names_rcpts(const struct result *r);
+/* The reply code -bs gives for a message that failed as f. */
+int	 fail_reply_code(const struct fail *f);
 
 #ifdef UNITTEST
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
 int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
-int	 smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
-	    struct fail *f);
+int	 smtp_test_send(int fd, struct plan *p, struct txn *t);
 int	 smtp_test_cmd(int fd, const char *arg, int *wiped);
 double	 retry_jitter(double d);
 #endif

@@ -150,7 +150,7 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 		lineno++;
 		if (is_wsp((unsigned char)b[pos])) {
 			if (f == NULL)
-				return fail_text(err, errlen, "header line 1 "
+				return log_reason(err, errlen, "header line 1 "
 				    "starts with a blank: a continuation "
 				    "of no field");
 			f->rawlen += n;
@@ -158,10 +158,10 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 			/* 64 octets each: a block of "a:" lines would
 			 * take 22 MB for its 1 MiB. */
 			if (h->nf >= HDR_FIELDS_MAX)
-				return fail_text(err, errlen, "more than %d "
+				return log_reason(err, errlen, "more than %d "
 				    "header fields", HDR_FIELDS_MAX);
 			if (fields_grow(h, &cap) == -1) {
-				(void)fail_text(err, errlen, "out of memory");
+				(void)log_reason(err, errlen, "out of memory");
 				return -2;
 			}
 			f = &h->f[h->nf++];
@@ -171,16 +171,16 @@ hdr_split(struct hdrs *h, char *err, size_t errlen)
 			f->value = (const char *)memchr(b + pos, ':', n) + 1;
 			f->rawlen = n;
 		} else if (n == 1) {
-			return fail_text(err, errlen, "header line %zu is "
+			return log_reason(err, errlen, "header line %zu is "
 			    "empty: the header block ends before it", lineno);
 		} else {
 			log_excerpt(s, sizeof(s), b + pos, n - 1);
-			return fail_text(err, errlen, "header line %zu is not "
+			return log_reason(err, errlen, "header line %zu is not "
 			    "a field: '%s'", lineno, s);
 		}
 		if (f->rawlen > HDR_FIELD_MAX) {
 			log_excerpt(s, sizeof(s), f->name, f->namelen);
-			return fail_text(err, errlen, "header field '%s' is "
+			return log_reason(err, errlen, "header field '%s' is "
 			    "longer than %d octets", s, HDR_FIELD_MAX);
 		}
 		/* The value: after the colon, up to the final LF. */
@@ -202,7 +202,7 @@ hdr_parse(const char *block, size_t len, struct hdrs *h, char *err,
 	if (len > 0 && block[len - 1] != '\n')
 		blen++;
 	if ((h->block = malloc(blen + 1)) == NULL) {
-		(void)fail_text(err, errlen, "out of memory");
+		(void)log_reason(err, errlen, "out of memory");
 		return -2;
 	}
 	memcpy(h->block, block, len);
@@ -270,7 +270,7 @@ hdr_check_unique(struct hdrs *h, char *err, size_t errlen)
 	for (i = 0; i < NELEM(hdr_unique); i++)
 		if (hdr_count(h, hdr_unique[i]) +
 		    added_count(h, hdr_unique[i]) > 1)
-			return fail_text(err, errlen, "duplicate header '%s': "
+			return log_reason(err, errlen, "duplicate header '%s': "
 			    "SES accepts it only once", hdr_unique[i]);
 	return 0;
 }
@@ -334,14 +334,14 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 			continue;
 		u = hdr_unfold(h->f[i].value, h->f[i].valuelen, &ulen);
 		if (u == NULL) {
-			(void)fail_text(err, errlen, "out of memory");
+			(void)log_reason(err, errlen, "out of memory");
 			r = -2;
 			goto fail;
 		}
 		r = addr_parse_list(u, ulen, out, e, sizeof(e));
 		free(u);
 		if (r != 0) {
-			fail_text(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
+			log_reason(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
 			    h->f[i].name, e);
 			goto fail;
 		}

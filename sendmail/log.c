@@ -16,7 +16,6 @@ static enum conf_log log_mode = CONF_LOG_SYSLOG;
 static int log_verbose;
 static int log_opened;
 /* After "AUTH LOGIN" the next two client lines are credentials. */
-static int log_login_lines;
 
 void
 log_init(enum conf_log mode, int verbose)
@@ -144,7 +143,7 @@ log_excerpt(char *dst, size_t dstlen, const char *src, size_t len)
 }
 
 int
-fail_text(char *err, size_t errlen, const char *fmt, ...)
+log_reason(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -158,60 +157,25 @@ fail_text(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * The one place commands are logged: an AUTH command keeps its verb and
- * mechanism, and every credential line (the PLAIN initial response, the
- * LOGIN user name and password) is replaced by "***".
+ * The one place the dialogue is logged (-v).  The caller says how much of
+ * a line may be shown: an AUTH command keeps its verb and mechanism, and
+ * a credential line (the PLAIN initial response, the LOGIN user name and
+ * password) shows nothing; the rest becomes "***".
  */
 void
-log_smtp(int dir, const char *line, size_t len)
+log_smtp(int dir, const char *line, size_t len, size_t shown)
 {
 	char buf[SES_FAIL_TEXT];
-	const char *sp;
 
 	if (!log_verbose)
 		return;
-	if (dir == '>' && log_login_lines > 0) {
-		log_login_lines--;
-		fprintf(stderr, "%c ***\n", dir);
+	if (shown >= len) {
+		log_sanitize(buf, sizeof(buf), line, len);
+		fprintf(stderr, "%c %s\n", dir, buf);
 		return;
 	}
-	if (dir == '>' && len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
-		sp = memchr(line + 5, ' ', len - 5);
-		if (len >= 10 && strncasecmp(line + 5, "LOGIN", 5) == 0)
-			log_login_lines = 2;
-		log_sanitize(buf, sizeof(buf), line,
-		    sp ? (size_t)(sp - line) : len);
-		fprintf(stderr, "%c %s%s\n", dir, buf, sp ? " ***" : "");
-		return;
-	}
-	/* A reply other than 334 ends a LOGIN exchange early. */
-	if (dir == '<' && !(len >= 3 && strncmp(line, "334", 3) == 0))
-		log_login_lines = 0;
-	log_sanitize(buf, sizeof(buf), line, len);
-	fprintf(stderr, "%c %s\n", dir, buf);
-}
-
-void
-fail_set(struct fail *f, enum fail_kind kind, enum smtp_stage stage,
-    const char *fmt, ...)
-{
-	char tmp[SES_FAIL_TEXT];
-	va_list ap;
-
-	f->kind = kind;
-	f->stage = stage;
-	va_start(ap, fmt);
-	(void)vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	log_sanitize(f->text, sizeof(f->text), tmp, strlen(tmp));
-}
-
-static const char *
-log_status(const struct result *r)
-{
-	if (r->fail.kind == FAIL_NONE)
-		return "sent";
-	return retry_is_transient(&r->fail) ? "deferred" : "bounced";
+	log_sanitize(buf, sizeof(buf), line, shown);
+	fprintf(stderr, "%c %s%s***\n", dir, buf, shown > 0 ? " " : "");
 }
 
 /* The SES message id as it appears in the delivered Message-ID. */
@@ -262,6 +226,6 @@ log_summary(const struct plan *p, const struct result *r,
 	log_info("from=<%s> to=%s size=%lld relay=%s attempts=%d "
 	    "delay=%.2f status=%s (%s)%s%s", p->sender, to, p->size,
 	    r->relay[0] ? r->relay : "none", r->attempts, r->delay,
-	    log_status(r), reply, id,
+	    fail_status(&r->fail), reply, id,
 	    r->possible_dup ? " possible-duplicate" : "");
 }

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -104,47 +103,31 @@ static const struct flag {
 	{ 'X', ARG_VALUE, "traffic log: never opened, no flag writes a file" },
 };
 
+/* Before the message is read: the line (with its advice), then out. */
 static void __attribute__((noreturn, format(printf, 2, 3)))
-fatal(int ex, const char *fmt, ...)
+fatal(enum fail_kind kind, const char *fmt, ...)
 {
-	char buf[SES_FAIL_TEXT * 2];
+	char buf[SES_FAIL_TEXT], text[SES_FAIL_TEXT * 2];
+	struct fail f;
 	va_list ap;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_error("%s", buf);
-	exit(ex);
-}
-
-/*
- * A failure of the system, as one line and an exit code: exitcode.c's
- * table adds the resource limit to raise when one is the cause.  text may
- * be err itself.
- */
-static int
-os_line(char *err, size_t errlen, const char *text)
-{
-	const char *advice;
-	struct fail f;
-
 	memset(&f, 0, sizeof(f));
-	fail_set(&f, FAIL_OS, SMTP_STAGE_NONE, "%s", text);
-	advice = exitcode_advice(&f);
-	(void)snprintf(err, errlen, "%s%s%s", f.text, advice ? "; " : "",
-	    advice ? advice : "");
-	return exitcode_for(&f);
+	fail_set(&f, kind, SMTP_STAGE_NONE, "%s", buf);
+	log_error("%s", fail_line(&f, text, sizeof(text)));
+	exit(fail_exit(&f));
 }
 
 /* A message-level failure as the error line; returns its exit code. */
 static int
 fail_report(const char *what, const struct fail *f)
 {
-	const char *advice = exitcode_advice(f);
+	char text[SES_FAIL_TEXT * 2];
 
-	log_error("%s%s%s%s", what, f->text, advice ? "; " : "",
-	    advice ? advice : "");
-	return exitcode_for(f);
+	log_error("%s%s", what, fail_line(f, text, sizeof(text)));
+	return fail_exit(f);
 }
 
 static const struct flag *
@@ -163,10 +146,10 @@ static void
 opts_check_arg(const char *what, const char *s)
 {
 	if (strlen(s) > SES_MAX_ARG)
-		fatal(EX_USAGE, "%s is longer than %d octets", what,
+		fatal(FAIL_USAGE, "%s is longer than %d octets", what,
 		    SES_MAX_ARG);
 	if (addr_has_ctl(s, strlen(s)))
-		fatal(EX_USAGE, "%s contains a control character (CR, LF, "
+		fatal(FAIL_USAGE, "%s contains a control character (CR, LF, "
 		    "NUL...): refused", what);
 }
 
@@ -190,7 +173,7 @@ opts_mode(struct opts *o, const char *v)
 		}
 	/* -bd, -bD, -bt, -bh, -bH, -bP and the rest: a daemon's modes. */
 	log_excerpt(shown, sizeof(shown), v, strlen(v));
-	fatal(EX_USAGE, "-b%s is not supported: ses-sendmail has no daemon, "
+	fatal(FAIL_USAGE, "-b%s is not supported: ses-sendmail has no daemon, "
 	    "aliases or queue; use -bm, -bs, -bv, -bp or -bi", shown);
 }
 
@@ -218,7 +201,7 @@ opts_value(struct opts *o, char letter, const char *v)
 		else if (strcasecmp(v, "7BIT") == 0)
 			o->body = 7;
 		else
-			fatal(EX_USAGE, "-B takes 7BIT or 8BITMIME");
+			fatal(FAIL_USAGE, "-B takes 7BIT or 8BITMIME");
 		break;
 	case 'b':
 		opts_mode(o, v);
@@ -253,17 +236,17 @@ opts_ports(struct opts *o, const char *v)
 	char buf[128], shown[LOG_EXCERPT + 4], *p, *tok;
 
 	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
-		fatal(EX_USAGE, "--ports: list too long");
+		fatal(FAIL_USAGE, "--ports: list too long");
 	o->chk.nports = 0;
 	for (p = buf; (tok = strsep(&p, ",")) != NULL;) {
 		if (o->chk.nports == CHECK_MAX_PORTS)
-			fatal(EX_USAGE, "--ports: at most %d ports",
+			fatal(FAIL_USAGE, "--ports: at most %d ports",
 			    CHECK_MAX_PORTS);
 		o->chk.ports[o->chk.nports++] = (int)strtonum(tok, 1, 65535,
 		    &errstr);
 		if (errstr != NULL) {
 			log_excerpt(shown, sizeof(shown), tok, strlen(tok));
-			fatal(EX_USAGE, "--ports: '%s' is not a port", shown);
+			fatal(FAIL_USAGE, "--ports: '%s' is not a port", shown);
 		}
 	}
 }
@@ -294,7 +277,7 @@ opts_long(struct opts *o, const char *arg, const char *next)
 	} else if (strcmp(arg, "--ports") == 0 || strcmp(arg,
 	    "--region") == 0) {
 		if (next == NULL)
-			fatal(EX_USAGE, "%s needs a value", arg);
+			fatal(FAIL_USAGE, "%s needs a value", arg);
 		if (arg[2] == 'p')
 			opts_ports(o, next);
 		else
@@ -302,7 +285,7 @@ opts_long(struct opts *o, const char *arg, const char *next)
 		return 1;
 	} else {
 		log_excerpt(shown, sizeof(shown), arg, strlen(arg));
-		fatal(EX_USAGE, "unknown option %s (see --help)", shown);
+		fatal(FAIL_USAGE, "unknown option %s (see --help)", shown);
 	}
 	return 0;
 }
@@ -320,7 +303,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 
 	if ((o->rcpts = reallocarray(NULL, (size_t)argc + 1,
 	    sizeof(*o->rcpts))) == NULL)
-		fatal(EX_OSERR, "out of memory");
+		fatal(FAIL_OS, "out of memory");
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (only_rcpts || a[0] != '-' || a[1] == '\0') {
@@ -339,7 +322,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		}
 		for (a++; *a != '\0'; a++) {
 			if ((fl = flag_find(*a)) == NULL)
-				fatal(EX_USAGE, "unknown flag -%c: see --help "
+				fatal(FAIL_USAGE, "unknown flag -%c: see --help "
 				    "or ses-sendmail(8)",
 				    isprint((unsigned char)*a) ? *a : '?');
 			if (fl->arg == ARG_NONE) {
@@ -354,7 +337,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			v = a + 1;
 			if (fl->arg == ARG_VALUE && *v == '\0') {
 				if (++i >= argc)
-					fatal(EX_USAGE, "-%c needs a value",
+					fatal(FAIL_USAGE, "-%c needs a value",
 					    *a);
 				v = argv[i];
 			}
@@ -386,7 +369,7 @@ sanitize_fds(void)
 		    "descriptor %d: %s", fd, nfd == -1 ? strerror(errno) :
 		    "another number came");
 		/* stderr may be the closed one: syslog still has it. */
-		fatal(os_line(err, sizeof(err), err), "%s", err);
+		fatal(FAIL_OS, "%s", err);
 	}
 }
 
@@ -394,6 +377,8 @@ sanitize_fds(void)
  * SIGXCPU: the soft CPU time limit was reached, and the hard one would
  * kill without a word.  One line, then out; only async-signal-safe calls.
  */
+static int cpu_limit_exit;	/* FAIL_OS's code, looked up beforehand */
+
 static void
 cpu_limit(int sig)
 {
@@ -405,7 +390,7 @@ cpu_limit(int sig)
 	(void)sig;
 	n = write(STDERR_FILENO, line, sizeof(line) - 1);
 	(void)n;
-	_exit(EX_OSERR);
+	_exit(cpu_limit_exit);
 }
 
 /*
@@ -425,7 +410,7 @@ stack_too_small(rlim_t max)
 	/* Nothing else can be done if even this write fails. */
 	if (n > 0)
 		n = write(STDERR_FILENO, line, strnlen(line, sizeof(line)));
-	exit(EX_OSERR);
+	exit(fail_kind_exit(FAIL_OS));
 }
 
 /*
@@ -441,8 +426,7 @@ random_prepare(void)
 
 	if ((p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
-		fatal(EX_OSERR, "out of memory at start: raise the memory "
-		    "limits (ulimit -v, ulimit -d) or free memory");
+		fatal(FAIL_OS, "out of memory at start");
 	(void)munmap(p, 8192);
 	arc4random_buf(&r, sizeof(r));
 }
@@ -464,6 +448,7 @@ limits_prepare(void)
 
 	(void)signal(SIGXFSZ, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
+	cpu_limit_exit = fail_kind_exit(FAIL_OS);
 	sa.sa_handler = cpu_limit;
 	(void)sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGXCPU, &sa, NULL);
@@ -478,7 +463,7 @@ limits_prepare(void)
 		stack_too_small(rl.rlim_max);
 	rl.rlim_cur = SES_STACK_MIN;
 	if (setrlimit(RLIMIT_STACK, &rl) == -1)
-		fatal(EX_OSERR, "cannot raise the stack size limit to %d KiB: "
+		fatal(FAIL_OS, "cannot raise the stack size limit to %d KiB: "
 		    "%s; raise it (ulimit -s)", SES_STACK_MIN / 1024,
 		    strerror(errno));
 }
@@ -498,7 +483,7 @@ finish(int ex)
 		memset(&f, 0, sizeof(f));
 		fail_set(&f, FAIL_IO, SMTP_STAGE_NONE, "%s", errno ?
 		    strerror(errno) : "write error");
-		ex = ex != EX_OK ? ex : exitcode_for(&f);
+		ex = ex != 0 ? ex : fail_exit(&f);
 		(void)fail_report("writing standard output: ", &f);
 	}
 	exit(ex);
@@ -513,7 +498,7 @@ undumpable(void)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-		fatal(EX_OSERR, "cannot make the process non-dumpable, so a "
+		fatal(FAIL_OS, "cannot make the process non-dumpable, so a "
 		    "debugger could read the secret: refusing to go on");
 }
 
@@ -535,17 +520,17 @@ drop_privileges(void)
 
 	if (setresgid(gid, gid, (gid_t)-1) == -1 ||
 	    setresuid(uid, uid, (uid_t)-1) == -1)
-		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
+		fatal(FAIL_OS, "cannot drop privileges: %s", strerror(errno));
 	undumpable();
 	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
-		fatal(EX_OSERR, "cannot drop privileges: %s", strerror(errno));
+		fatal(FAIL_OS, "cannot drop privileges: %s", strerror(errno));
 	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) ==
 	    -1 || rg != gid || eg != gid || sg != gid || ru != uid ||
 	    eu != uid || su != uid)
-		fatal(EX_OSERR, "privileges were not dropped: refusing to "
+		fatal(FAIL_OS, "privileges were not dropped: refusing to "
 		    "go on");
 	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-		fatal(EX_OSERR, "the process became dumpable when it dropped "
+		fatal(FAIL_OS, "the process became dumpable when it dropped "
 		    "privileges, so a debugger could read the secret: "
 		    "refusing to go on");
 }
@@ -576,95 +561,95 @@ group_name(gid_t gid)
 
 /*
  * Open the configuration file: no symlink, a regular file, checked on
- * the open descriptor.  Returns the fd, or -1 with *ex and err set.
+ * the open descriptor.  Returns the fd, or -1 with f set.
  */
 static int
-conf_open(const char *path, int as_caller, struct stat *st, int *ex,
-    char *err, size_t errlen)
+open_configuration(const char *path, int as_caller, struct stat *st,
+    struct fail *f)
 {
 	int fd, e;
 
-	*ex = EX_CONFIG;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
 		e = errno;
 		if (e == ELOOP)
-			(void)snprintf(err, errlen, "%s: is a symbolic link: "
-			    "refused, name the file itself", path);
-		else if (e == EACCES && as_caller) {
-			*ex = EX_NOPERM;
-			(void)snprintf(err, errlen, "%s: you may not read it "
-			    "(-C opens the file as you)", path);
-		} else
-			(void)snprintf(err, errlen, "cannot open the "
-			    "configuration %s: %s", path, strerror(e));
-		/* Descriptors or memory ran out: the system, not the file. */
-		if (e == EMFILE || e == ENFILE || e == ENOMEM)
-			*ex = os_line(err, errlen, err);
+			fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE, "%s: is a "
+			    "symbolic link: refused, name the file itself",
+			    path);
+		else if (e == EACCES && as_caller)
+			fail_set(f, FAIL_NOPERM, SMTP_STAGE_NONE, "%s: you may "
+			    "not read it (-C opens the file as you)", path);
+		else
+			/* Descriptors or memory ran out: the system's. */
+			fail_set(f, e == EMFILE || e == ENFILE || e == ENOMEM ?
+			    FAIL_OS : FAIL_CONFIG, SMTP_STAGE_NONE, "cannot "
+			    "open the configuration %s: %s", path,
+			    strerror(e));
 		return -1;
 	}
-	if (fstat(fd, st) == -1) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		(void)close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		(void)snprintf(err, errlen, "%s: not a regular file: refused",
-		    path);
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
+	if (fstat(fd, st) == -1)
+		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE, "%s: %s", path,
+		    strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE, "%s: not a regular "
+		    "file: refused", path);
+	else
+		return fd;
+	(void)close(fd);
+	return -1;
 }
 
 /*
- * The privilege sequence of SPEC 11 around the configuration: open it
- * (as the caller for -C by anyone but root), drop privileges for good,
- * then parse it, refuse unsafe permissions, prepare the secret.  Returns
- * EX_OK, or an exit code with err set.  *derived: the password came from
- * aws_secret_access_key.
+ * The privilege sequence around the configuration (design.md 11): open
+ * it (as the caller for -C by anyone but root), drop privileges for
+ * good, then parse it, refuse unsafe permissions, prepare the secret.
+ * Returns 0, or -1 with f set.
  */
 static int
-conf_load(struct opts *o, struct conf *c, char *err, size_t errlen)
+load_configuration(struct opts *o, struct conf *c, struct fail *f)
 {
+	char err[SES_FAIL_TEXT];
 	struct stat st;
 	const char *path;
-	int fd, caller, ex;
+	int fd, caller, rv;
 
 	path = o->conf ? o->conf : _PATH_SES_CONF;
 	caller = o->conf != NULL && getuid() != 0;
 	if (caller)
 		drop_privileges();
-	fd = conf_open(path, caller, &st, &ex, err, errlen);
+	fd = open_configuration(path, caller, &st, f);
 	drop_privileges();
 	conf_init(c);
 	if (fd == -1)
-		return ex;
-	ex = conf_parse_fd(fd, path, c, err, errlen);
+		return -1;
+	rv = conf_parse_fd(fd, path, c, err, sizeof(err));
 	(void)close(fd);
-	if (ex == -2)
-		return os_line(err, errlen, err);
-	if (ex == -1)
-		return EX_CONFIG;
-	if (conf_has_secret(c) && (st.st_mode & (S_IRWXO | S_IWGRP))) {
-		(void)snprintf(err, errlen, "%s: holds a secret but is %s by "
-		    "others: chown root:%s and chmod 0640 it", path,
-		    (st.st_mode & (S_IWGRP | S_IWOTH)) ? "writable" :
+	if (rv == 0 && conf_has_secret(c) &&
+	    (st.st_mode & (S_IRWXO | S_IWGRP))) {
+		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE, "%s: holds a secret "
+		    "but is %s by others: chown root:%s and chmod 0640 it",
+		    path, (st.st_mode & (S_IWGRP | S_IWOTH)) ? "writable" :
 		    "readable", INSTALL_GROUP);
-		return EX_CONFIG;
+		return -1;
 	}
-	(void)snprintf(o->chk.perms, sizeof(o->chk.perms), "%.32s:%.32s %04o",
-	    user_name(st.st_uid), group_name(st.st_gid),
-	    (unsigned)(st.st_mode & 07777));
-	o->chk.derived = c->aws_secret != NULL;
-	if ((ex = creds_prepare(c, err, errlen)) != 0) {
-		(void)snprintf(err + strlen(err), errlen - strlen(err),
-		    " (%s)", path);
-		return ex == -2 ? os_line(err, errlen, err) : EX_CONFIG;
+	if (rv == 0) {
+		(void)snprintf(o->chk.perms, sizeof(o->chk.perms),
+		    "%.32s:%.32s %04o", user_name(st.st_uid),
+		    group_name(st.st_gid), (unsigned)(st.st_mode & 07777));
+		o->chk.derived = c->aws_secret != NULL;
+		if ((rv = creds_prepare(c, err, sizeof(err))) != 0)
+			(void)snprintf(err + strlen(err), sizeof(err) -
+			    strlen(err), " (%s)", path);
 	}
-	if (c->helo == NULL && (c->helo = strdup(addr_fqdn())) == NULL)
-		return os_line(err, errlen, "out of memory");
-	return EX_OK;
+	if (rv == 0 && c->helo == NULL &&
+	    (c->helo = strdup(addr_fqdn())) == NULL) {
+		rv = -2;
+		(void)strlcpy(err, "out of memory", sizeof(err));
+	}
+	if (rv != 0)
+		fail_set(f, rv == -2 ? FAIL_OS : FAIL_CONFIG, SMTP_STAGE_NONE,
+		    "%s", err);
+	return rv == 0 ? 0 : -1;
 }
 
 static void __attribute__((noreturn))
@@ -687,7 +672,7 @@ print_version(enum mode mode)
 		    "  --derive-password --region REGION\n"
 		    "              SMTP password from an IAM secret key "
 		    "on stdin\n");
-	finish(EX_OK);
+	finish(0);
 }
 
 /* The caller's login and full name, for a generated From:. */
@@ -749,28 +734,23 @@ undelivered(const struct plan *p)
 static int
 report(const struct plan *p, const struct result *r)
 {
-	const char *advice;
-	char *list;
+	char text[SES_FAIL_TEXT * 2], *list;
 
 	if (r->fail.kind == FAIL_NONE)
-		return EX_OK;
-	advice = exitcode_advice(&r->fail);
+		return 0;
 	list = undelivered(p);
-	if (r->ntx_ok > 0 || (r->fail.stage == SMTP_STAGE_RCPT &&
-	    r->fail.code / 100 == 5))
-		log_error("not delivered to %s: %s%s%s", list ? list :
-		    "some recipients", r->fail.text, advice ? "; " : "",
-		    advice ? advice : "");
+	if (fail_names_rcpts(r))
+		log_error("not delivered to %s: %s", list ? list :
+		    "some recipients", fail_line(&r->fail, text, sizeof(text)));
 	else if (r->possible_dup)
-		/* Not "not sent": SES may have it (SPEC 7, qmail's rule). */
+		/* Not "not sent": SES may have it (qmail's rule). */
 		log_error("message perhaps not sent: %s; a connection was lost "
 		    "after the final dot, so SES may have accepted it and "
 		    "sending it again may duplicate it", r->fail.text);
 	else
-		log_error("message not sent: %s%s%s", r->fail.text,
-		    advice ? "; " : "", advice ? advice : "");
+		(void)fail_report("message not sent: ", &r->fail);
 	free(list);
-	return exitcode_for(&r->fail);
+	return fail_exit(&r->fail);
 }
 
 static int
@@ -782,7 +762,7 @@ verify_recipients(const struct conf *c, const struct opts *o)
 	struct fail f;
 	char shown[SES_MAX_ADDR + 4];
 	size_t i, j, n, nbad = 0;
-	int ex = EX_OK;
+	int ex = 0;
 
 	plan_opts_from(o, &po);
 	n = o->nrcpts > 0 ? o->nrcpts : 1;
@@ -806,8 +786,8 @@ verify_recipients(const struct conf *c, const struct opts *o)
 			nbad++;
 		} else
 			(void)fail_report("", &f);
-		if (f.kind != FAIL_NONE && ex == EX_OK)
-			ex = exitcode_for(&f);
+		if (f.kind != FAIL_NONE && ex == 0)
+			ex = fail_exit(&f);
 		plan_free(&p);
 		msg_free(&m);
 	}
@@ -867,8 +847,8 @@ run(int argc, char *argv[])
 {
 	static char *empty_env[] = { NULL };
 	struct rlimit rl = { 0, 0 };
-	char err[SES_FAIL_TEXT * 2];
 	struct plan_opts po;
+	struct fail f;
 	struct opts o;
 	struct conf c;
 	const char *base;
@@ -905,26 +885,27 @@ run(int argc, char *argv[])
 	case MODE_QUEUE:
 		drop_privileges();
 		printf("Mail queue is empty\n");
-		finish(EX_OK);
+		finish(0);
 	case MODE_ALIASES:
 	case MODE_FLUSH:
 		/* No aliases to rebuild, no queue to run. */
 		drop_privileges();
-		exit(EX_OK);
+		exit(0);
 	case MODE_DERIVE:
 		drop_privileges();
 		if (o.region == NULL)
-			fatal(EX_USAGE, "--derive-password needs --region "
+			fatal(FAIL_USAGE, "--derive-password needs --region "
 			    "REGION (the password differs per region)");
 		finish(check_derive(o.region));
 	default:
 		break;
 	}
-	if ((ex = conf_load(&o, &c, err, sizeof(err))) != EX_OK) {
+	memset(&f, 0, sizeof(f));
+	if (load_configuration(&o, &c, &f) == -1) {
 		if (o.mode == MODE_CHECK)
 			finish(check_config_failed(o.conf ? o.conf :
-			    _PATH_SES_CONF, err, ex, &o.chk));
-		fatal(ex, "%s", err);
+			    _PATH_SES_CONF, &f, &o.chk));
+		exit(fail_report("", &f));
 	}
 	log_init(c.log, o.verbose);
 	if (o.mode == MODE_CHECK) {

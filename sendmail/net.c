@@ -148,8 +148,7 @@ net_resolve_fail(int rv, const char *host, struct fail *f)
 		    "%s", host, rv == EAI_MEMORY ? "out of memory" :
 		    strerror(err));
 	else
-		fail_set(f, (rv == EAI_NONAME || rv == EAI_NODATA) ?
-		    FAIL_NOHOST : FAIL_DNS, SMTP_STAGE_RESOLVE,
+		fail_set(f, fail_resolver(rv), SMTP_STAGE_RESOLVE,
 		    "cannot resolve %s: %s", host, gai_strerror(rv));
 	return -1;
 }

@@ -4,7 +4,7 @@
  * transactions of at most max_recipients on that connection, and a
  * transaction once accepted is never sent again.  Between attempts,
  * retry_delays jittered by up to 25%, all inside retry_deadline.  What
- * is worth retrying is decided by the table in exitcode.c.
+ * is worth retrying is decided in fail.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,12 +29,6 @@ retry_elapsed(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - retry_t0.tv_sec) +
 	    (double)(now.tv_nsec - retry_t0.tv_nsec) / 1e9;
-}
-
-int
-retry_is_transient(const struct fail *f)
-{
-	return exitcode_transient(f);
 }
 
 /* d seconds, give or take up to 25%, so callers do not retry in step. */
@@ -97,52 +91,76 @@ retry_session_close(struct session *ss)
 	ss->s = NULL;
 }
 
+/* One attempt's state and outcome. */
+struct attempt {
+	int		 verbose;
+	int		 reused;	/* the kept session, not a new one */
+	struct fail	 fail;		/* why the attempt failed */
+	struct fail	 refused;	/* a recipient refused (not a failure) */
+};
+
+/* Connect, or take the kept session while SES would still keep it. */
+static struct smtp *
+retry_connect(const struct conf *c, struct session *ss, struct result *r,
+    struct attempt *a)
+{
+	struct smtp *s;
+
+	if ((a->reused = retry_session_fresh(c, ss))) {
+		(void)strlcpy(r->relay, ss->relay, sizeof(r->relay));
+		return ss->s;
+	}
+	retry_session_close(ss);
+	if ((s = smtp_open(c, a->verbose, r->relay, sizeof(r->relay),
+	    &a->fail)) == NULL)
+		return NULL;
+	if (ss != NULL) {
+		ss->s = s;
+		ss->opened = retry_elapsed();
+		ss->nmsgs = 0;
+		(void)strlcpy(ss->relay, r->relay, sizeof(ss->relay));
+	}
+	return s;
+}
+
 /*
  * One attempt: connect (or reuse the open session), then transactions
  * until every recipient is done (accepted or refused).  Returns 0, or -1
- * with f set.  rf collects a recipient refusal, which does not fail the
- * attempt.  *reused tells whether the session was an old one.
+ * with a->fail set; a->refused collects a recipient refusal, which does
+ * not fail the attempt.
  */
 static int
-retry_attempt(const struct conf *c, struct plan *p, int verbose,
-    struct session *ss, struct result *r, struct fail *f, struct fail *rf,
-    int *reused)
+retry_attempt(const struct conf *c, struct plan *p, struct session *ss,
+    struct result *r, struct attempt *a)
 {
 	struct smtp *s;
-	size_t *idx, n, i;
+	struct txn t;
+	size_t *idx, i;
 	int rv = 0;
 
-	*reused = retry_session_fresh(c, ss);
-	if (*reused) {
-		s = ss->s;
-		(void)strlcpy(r->relay, ss->relay, sizeof(r->relay));
-	} else {
-		retry_session_close(ss);
-		if ((s = smtp_open(c, verbose, r->relay, sizeof(r->relay),
-		    f)) == NULL)
-			return -1;
-		if (ss != NULL) {
-			ss->s = s;
-			ss->opened = retry_elapsed();
-			ss->nmsgs = 0;
-			(void)strlcpy(ss->relay, r->relay, sizeof(ss->relay));
-		}
-	}
+	if ((s = retry_connect(c, ss, r, a)) == NULL)
+		return -1;
 	if ((idx = reallocarray(NULL, (size_t)c->max_recipients,
 	    sizeof(*idx))) == NULL) {
-		fail_set(f, FAIL_OS, SMTP_STAGE_MAIL, "out of memory");
+		fail_set(&a->fail, FAIL_OS, SMTP_STAGE_MAIL, "out of memory");
 		rv = -1;
 	}
-	while (rv == 0 &&
-	    (n = retry_next_batch(p, (size_t)c->max_recipients, idx)) > 0) {
-		rv = smtp_send(s, p, idx, n, r->id, sizeof(r->id), f, rf);
-		if (rv == -1)
+	memset(&t, 0, sizeof(t));
+	t.idx = idx;
+	t.refused = &a->refused;
+	while (rv == 0 && (t.n = retry_next_batch(p,
+	    (size_t)c->max_recipients, idx)) > 0) {
+		if ((rv = smtp_send(s, p, &t)) == -1) {
+			a->fail = t.fail;
 			break;
-		for (i = 0; i < n; i++)
+		}
+		for (i = 0; i < t.n; i++)
 			if (p->done[idx[i]] == 0)
 				p->done[idx[i]] = 1;
-		if (rv == 0)
+		if (rv == 0) {
+			(void)strlcpy(r->id, t.id, sizeof(r->id));
 			r->ntx_ok++;
+		}
 		rv = 0;
 	}
 	free(idx);
@@ -161,23 +179,20 @@ int
 retry_submit(const struct conf *c, struct plan *p, int verbose,
     struct session *ss, struct result *r)
 {
-	struct fail f, rf;
+	struct attempt a;
+	struct fail f;
 	double wait;
 	size_t max_attempts;
-	int reused;
 
-	memset(&rf, 0, sizeof(rf));
+	memset(&a, 0, sizeof(a));
+	a.verbose = verbose;
 	max_attempts = c->nretry_delays + 1;
 	for (r->attempts = 1;; r->attempts++) {
-		memset(&f, 0, sizeof(f));
-		if (retry_attempt(c, p, verbose, ss, r, &f, &rf, &reused) == 0)
+		memset(&a.fail, 0, sizeof(a.fail));
+		if (retry_attempt(c, p, ss, r, &a) == 0)
 			break;
-		/* A kept session SES closed meanwhile (421, or its idle
-		 * "451 4.4.2 Timeout") costs no attempt. */
-		if (reused && f.stage == SMTP_STAGE_MAIL &&
-		    (f.kind == FAIL_NET || f.kind == FAIL_PROTOCOL ||
-		    (f.kind == FAIL_REPLY && (f.code == 421 ||
-		    strstr(f.text, "451 4.4.2") != NULL)))) {
+		f = a.fail;
+		if (a.reused && fail_session_closed(&f)) {
 			log_warn("the kept session to %s was closed: %s; "
 			    "reconnecting", r->relay, f.text);
 			r->attempts--;
@@ -191,7 +206,7 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 			    "duplicate it" : "not sent again "
 			    "(retry_after_data no)");
 		}
-		if (!exitcode_retryable(&f) ||
+		if (!fail_retryable(&f) ||
 		    (f.after_data && !c->retry_after_data) ||
 		    (size_t)r->attempts >= max_attempts) {
 			r->fail = f;
@@ -203,19 +218,19 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		    (double)c->retry_deadline) {
 			log_warn("attempt %d via %s failed at %s: %s; no time "
 			    "left before retry_deadline (%d s)", r->attempts,
-			    r->relay, exitcode_stage_name(f.stage), f.text,
+			    r->relay, fail_stage_name(f.stage), f.text,
 			    c->retry_deadline);
 			r->fail = f;
 			break;
 		}
 		log_warn("attempt %d via %s failed at %s: %s; next attempt in "
 		    "%.1f s", r->attempts, r->relay,
-		    exitcode_stage_name(f.stage), f.text, wait);
+		    fail_stage_name(f.stage), f.text, wait);
 		retry_sleep(wait);
 	}
 	/* A recipient refusal stands when the rest went through. */
-	if (r->fail.kind == FAIL_NONE && rf.kind != FAIL_NONE)
-		r->fail = rf;
+	if (r->fail.kind == FAIL_NONE && a.refused.kind != FAIL_NONE)
+		r->fail = a.refused;
 	r->delay = retry_elapsed() - r->start;
 	return r->fail.kind == FAIL_NONE ? 0 : -1;
 }

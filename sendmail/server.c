@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -280,14 +279,11 @@ srv_rcpt(struct server *sv, char *arg)
 	srv_reply(sv, "250 2.1.5 Ok");
 }
 
-/*
- * The reply to the final dot from the outcome: SES's own code when it
- * gave one, else 4xx for what may pass and 5xx for what will not.
- */
+/* The reply to the final dot from the outcome (fail.c decides). */
 static void
-srv_verdict(struct server *sv, const struct result *r,
-    const struct fail *f)
+srv_verdict(struct server *sv, const struct result *r)
 {
+	const struct fail *f = &r->fail;
 	int code;
 
 	/*
@@ -295,18 +291,11 @@ srv_verdict(struct server *sv, const struct result *r,
 	 * exactly that (SmtpTransport::parseMessageId), so no enhanced
 	 * status code before "Ok", and none is offered in EHLO.
 	 */
-	if (f->kind == FAIL_NONE) {
+	if (f->kind == FAIL_NONE || fail_partial(r)) {
 		srv_reply(sv, "250 Ok %s", r->id);
 		return;
 	}
-	if (f->kind == FAIL_NOUSER || (f->kind == FAIL_REPLY &&
-	    f->stage == SMTP_STAGE_RCPT && f->code / 100 == 5))
-		code = 550;
-	else if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600)
-		code = f->code;
-	else
-		code = exitcode_transient(f) || f->kind == FAIL_CONFIG ||
-		    f->kind == FAIL_OS ? 451 : 554;
+	code = fail_reply_code(f);
 	srv_reply(sv, "%d %d.0.0 ses-sendmail: %s", code, code / 100,
 	    f->text);
 }
@@ -334,17 +323,16 @@ srv_submit(struct server *sv, struct msg *m)
 	po.body = sv->body;
 	if (plan_build(sv->c, &po, m, &p, &r.fail) == -1) {
 		log_warn("message refused: %s", r.fail.text);
-		srv_verdict(sv, &r, &r.fail);
+		srv_verdict(sv, &r);
 		plan_free(&p);
 		return;
 	}
 	(void)retry_submit(sv->c, &p, sv->verbose, &sv->ss, &r);
 	log_summary(&p, &r, sv->c);
-	/* Some recipients took it: success, and the rest are logged. */
-	if (r.fail.kind != FAIL_NONE && r.ntx_ok > 0)
+	if (fail_partial(&r))
 		log_warn("SES accepted the message for some recipients only: "
 		    "%s", r.fail.text);
-	srv_verdict(sv, &r, r.ntx_ok > 0 ? &(struct fail){ 0 } : &r.fail);
+	srv_verdict(sv, &r);
 	plan_free(&p);
 }
 
@@ -491,7 +479,7 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 
 	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
 		log_error("-bs: out of memory");
-		return EX_OSERR;
+		return fail_kind_exit(FAIL_OS);
 	}
 	sv->c = c;
 	sv->po = *po;
@@ -524,5 +512,5 @@ server_run(const struct conf *c, const struct plan_opts *po, int verbose)
 	srv_reset(sv);
 	free(sv->rcpts);
 	free(sv);
-	return EX_OK;
+	return 0;
 }

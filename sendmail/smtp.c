@@ -15,53 +15,23 @@
 
 #include "extern.h"
 
-enum smtp_state {
-	SMTP_STATE_CONNECT = 0,
-	SMTP_STATE_TLS,		/* implicit TLS (wrapper) or after STARTTLS */
-	SMTP_STATE_GREETING,
-	SMTP_STATE_EHLO,
-	SMTP_STATE_STARTTLS,
-	SMTP_STATE_AUTH,
-	SMTP_STATE_READY,	/* authenticated, between transactions */
-	SMTP_STATE_MAIL,
-	SMTP_STATE_RCPT,
-	SMTP_STATE_DATA,
-	SMTP_STATE_BODY,
-	SMTP_STATE_QUIT,
-	SMTP_STATE_FAILED
-};
-
+/* The trace's names of the states (-v). */
 static const char *const smtp_state_names[] = {
-	[SMTP_STATE_CONNECT] = "CONNECT",
-	[SMTP_STATE_TLS] = "TLS",
-	[SMTP_STATE_GREETING] = "GREETING",
-	[SMTP_STATE_EHLO] = "EHLO",
-	[SMTP_STATE_STARTTLS] = "STARTTLS",
-	[SMTP_STATE_AUTH] = "AUTH",
-	[SMTP_STATE_READY] = "READY",
-	[SMTP_STATE_MAIL] = "MAIL",
-	[SMTP_STATE_RCPT] = "RCPT",
-	[SMTP_STATE_DATA] = "DATA",
-	[SMTP_STATE_BODY] = "BODY",
-	[SMTP_STATE_QUIT] = "QUIT",
-	[SMTP_STATE_FAILED] = "FAILED",
-};
-
-/* The stage a failure in each state is reported at. */
-static const enum smtp_stage smtp_state_stage[] = {
-	[SMTP_STATE_CONNECT] = SMTP_STAGE_CONNECT,
-	[SMTP_STATE_TLS] = SMTP_STAGE_TLS,
-	[SMTP_STATE_GREETING] = SMTP_STAGE_GREETING,
-	[SMTP_STATE_EHLO] = SMTP_STAGE_EHLO,
-	[SMTP_STATE_STARTTLS] = SMTP_STAGE_STARTTLS,
-	[SMTP_STATE_AUTH] = SMTP_STAGE_AUTH,
-	[SMTP_STATE_READY] = SMTP_STAGE_NONE,
-	[SMTP_STATE_MAIL] = SMTP_STAGE_MAIL,
-	[SMTP_STATE_RCPT] = SMTP_STAGE_RCPT,
-	[SMTP_STATE_DATA] = SMTP_STAGE_DATA,
-	[SMTP_STATE_BODY] = SMTP_STAGE_BODY,
-	[SMTP_STATE_QUIT] = SMTP_STAGE_QUIT,
-	[SMTP_STATE_FAILED] = SMTP_STAGE_NONE,
+	[SMTP_STAGE_NONE] = "NONE",
+	[SMTP_STAGE_RESOLVE] = "RESOLVE",
+	[SMTP_STAGE_CONNECT] = "CONNECT",
+	[SMTP_STAGE_TLS] = "TLS",
+	[SMTP_STAGE_GREETING] = "GREETING",
+	[SMTP_STAGE_EHLO] = "EHLO",
+	[SMTP_STAGE_STARTTLS] = "STARTTLS",
+	[SMTP_STAGE_AUTH] = "AUTH",
+	[SMTP_STAGE_READY] = "READY",
+	[SMTP_STAGE_MAIL] = "MAIL",
+	[SMTP_STAGE_RCPT] = "RCPT",
+	[SMTP_STAGE_DATA] = "DATA",
+	[SMTP_STAGE_BODY] = "BODY",
+	[SMTP_STAGE_QUIT] = "QUIT",
+	[SMTP_STAGE_FAILED] = "FAILED",
 };
 
 #define SMTP_EXT_8BITMIME	0x01
@@ -76,7 +46,7 @@ struct smtp {
 	struct conn		 c;
 	const struct conf	*conf;
 	int			 verbose;
-	enum smtp_state		 state;
+	enum smtp_stage		 state;
 	int			 tls_done;	/* TLS is up: never again */
 	int			 heard;		/* the server said something */
 	int			 quit_ok;	/* refused, yet in step: QUIT */
@@ -91,7 +61,7 @@ struct smtp {
 };
 
 static void
-smtp_goto(struct smtp *s, enum smtp_state next)
+smtp_goto(struct smtp *s, enum smtp_stage next)
 {
 	if (s->verbose)
 		log_trace("  [%s -> %s]", smtp_state_names[s->state],
@@ -99,34 +69,29 @@ smtp_goto(struct smtp *s, enum smtp_state next)
 	s->state = next;
 }
 
-static enum smtp_stage
-smtp_stage(const struct smtp *s)
-{
-	return smtp_state_stage[s->state];
-}
-
 /*
- * Send one command line (CRLF added) and flush it.  The line may hold a
- * credential (AUTH): on every path, success or not, it is wiped, and so
+ * Send one command line (CRLF added) and flush it; the -v trace shows its
+ * first `shown` octets (SMTP_SHOWN_ALL: the whole line).  The line may hold
+ * a credential (AUTH): on every path, success or not, it is wiped, and so
  * is the part of the write buffer it went through.
  */
-static int __attribute__((format(printf, 3, 4)))
-smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
+#define SMTP_SHOWN_ALL	((size_t)-1)
+
+static int
+smtp_vcmd(struct smtp *s, struct fail *f, size_t shown, const char *fmt,
+    va_list ap)
 {
-	va_list ap;
 	size_t end;
 	int n, rv = -1;
 
-	va_start(ap, fmt);
 	n = vsnprintf(s->cmd, sizeof(s->cmd) - 2, fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(s->cmd) - 2) {
-		fail_set(f, FAIL_SOFTWARE, smtp_stage(s),
+		fail_set(f, FAIL_SOFTWARE, s->state,
 		    "command too long for %s", smtp_state_names[s->state]);
 		explicit_bzero(s->cmd, sizeof(s->cmd));
 		return -1;
 	}
-	log_smtp('>', s->cmd, (size_t)n);
+	log_smtp('>', s->cmd, (size_t)n, shown);
 	s->cmd[n++] = '\r';
 	s->cmd[n++] = '\n';
 	/* The line lands after what is buffered, or at 0 after a flush. */
@@ -135,7 +100,7 @@ smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
 	    conn_flush(&s->c, f) == 0)
 		rv = 0;
 	else
-		f->stage = smtp_stage(s);
+		f->stage = s->state;
 	/* Flushed or failed, nothing waits in the buffer any more. */
 	explicit_bzero(s->c.wbuf, end < sizeof(s->c.wbuf) ? end :
 	    sizeof(s->c.wbuf));
@@ -143,9 +108,36 @@ smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
 	return rv;
 }
 
+static int __attribute__((format(printf, 3, 4)))
+smtp_cmd(struct smtp *s, struct fail *f, const char *fmt, ...)
+{
+	va_list ap;
+	int rv;
+
+	va_start(ap, fmt);
+	rv = smtp_vcmd(s, f, SMTP_SHOWN_ALL, fmt, ap);
+	va_end(ap);
+	return rv;
+}
+
+/* A command that holds a secret after its first `shown` octets. */
+static int __attribute__((format(printf, 4, 5)))
+smtp_cmd_secret(struct smtp *s, struct fail *f, size_t shown,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rv;
+
+	va_start(ap, fmt);
+	rv = smtp_vcmd(s, f, shown, fmt, ap);
+	va_end(ap);
+	return rv;
+}
+
 /*
  * Check one reply line (RFC 5321 4.2): three digits, then SP, '-' or the
- * end; the same code on every line; printable characters.
+ * end; the same code on every line; no NUL (the text is made printable
+ * wherever it is shown, not here).
  */
 STATIC int
 smtp_check_line(const char *line, size_t len, int code)
@@ -214,14 +206,14 @@ smtp_ehlo_line(struct smtp *s, const char *kw)
 static int
 smtp_no_trailer(struct smtp *s, struct fail *f)
 {
-	int greeting = s->state == SMTP_STATE_GREETING;
+	int greeting = s->state == SMTP_STAGE_GREETING;
 
 	if (s->tls_done || !conn_pending(&s->c))
 		return 0;
-	fail_set(f, FAIL_PROTOCOL, smtp_stage(s), "%s sent data after its %s%s,"
+	fail_set(f, FAIL_PROTOCOL, s->state, "%s sent data after its %s%s,"
 	    " before TLS: refused as injected (RFC 3207 6)", s->relay,
 	    greeting ? "" : "reply to ",
-	    greeting ? "greeting" : exitcode_stage_name(smtp_stage(s)));
+	    greeting ? "greeting" : fail_stage_name(s->state));
 	return -1;
 }
 
@@ -238,28 +230,28 @@ smtp_reply(struct smtp *s, struct fail *f)
 	ssize_t n;
 	int lines, code = 0;
 
-	if (s->state == SMTP_STATE_EHLO) {
+	if (s->state == SMTP_STAGE_EHLO) {
 		s->ext = 0;
 		s->ehlo[0] = '\0';
 	}
 	for (lines = 0; lines < SMTP_REPLY_LINES; lines++) {
 		if ((n = conn_readline(&s->c, line, sizeof(line), f)) == -1) {
-			f->stage = smtp_stage(s);
+			f->stage = s->state;
 			return -1;
 		}
-		log_smtp('<', line, (size_t)n);
+		log_smtp('<', line, (size_t)n, SMTP_SHOWN_ALL);
 		s->heard = 1;
 		if (smtp_check_line(line, (size_t)n, code) == -1) {
 			log_sanitize(clean, 80, line, (size_t)n);
-			fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
+			fail_set(f, FAIL_PROTOCOL, s->state,
 			    "%s sent a malformed reply at %s: \"%s\"",
-			    s->relay, exitcode_stage_name(smtp_stage(s)),
+			    s->relay, fail_stage_name(s->state),
 			    clean);
 			return -1;
 		}
 		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
 		    (line[2] - '0');
-		if (s->state == SMTP_STATE_EHLO && lines > 0 && n > 4) {
+		if (s->state == SMTP_STAGE_EHLO && lines > 0 && n > 4) {
 			smtp_ehlo_line(s, line + 4);
 			log_sanitize(clean, sizeof(clean), line + 4,
 			    (size_t)n - 4);
@@ -267,7 +259,7 @@ smtp_reply(struct smtp *s, struct fail *f)
 				(void)strlcat(s->ehlo, ", ", sizeof(s->ehlo));
 			(void)strlcat(s->ehlo, clean, sizeof(s->ehlo));
 		}
-		if (s->state == SMTP_STATE_GREETING)
+		if (s->state == SMTP_STAGE_GREETING)
 			log_sanitize(s->greeting, sizeof(s->greeting), line,
 			    (size_t)n);
 		if (n <= 3 || line[3] == ' ') {
@@ -277,7 +269,7 @@ smtp_reply(struct smtp *s, struct fail *f)
 			return smtp_no_trailer(s, f) == -1 ? -1 : code;
 		}
 	}
-	fail_set(f, FAIL_PROTOCOL, smtp_stage(s),
+	fail_set(f, FAIL_PROTOCOL, s->state,
 	    "%s sent a reply of more than %d lines", s->relay,
 	    SMTP_REPLY_LINES);
 	return -1;
@@ -293,8 +285,8 @@ smtp_expect(struct smtp *s, int want, struct fail *f)
 		return -1;
 	if (code / 100 == want)
 		return 0;
-	fail_set(f, FAIL_REPLY, smtp_stage(s), "SES answered %s with: %s",
-	    exitcode_stage_name(smtp_stage(s)), s->reply);
+	fail_set(f, FAIL_REPLY, s->state, "SES answered %s with: %s",
+	    fail_stage_name(s->state), s->reply);
 	f->code = code;
 	return -1;
 }
@@ -334,13 +326,13 @@ smtp_auth_login(struct smtp *s, struct fail *f)
 		return -1;
 	if ((b64 = creds_base64(s->conf->username)) == NULL)
 		goto oom;
-	rv = smtp_cmd(s, f, "%s", b64);
+	rv = smtp_cmd_secret(s, f, 0, "%s", b64);
 	creds_free_secret(b64);
 	if (rv == -1 || smtp_expect(s, 3, f) == -1)
 		return -1;
 	if ((b64 = creds_base64(s->conf->password)) == NULL)
 		goto oom;
-	rv = smtp_cmd(s, f, "%s", b64);
+	rv = smtp_cmd_secret(s, f, 0, "%s", b64);
 	creds_free_secret(b64);
 	return rv == -1 ? -1 : smtp_expect(s, 2, f);
 oom:
@@ -366,7 +358,7 @@ smtp_auth(struct smtp *s, struct fail *f)
 		fail_set(f, FAIL_OS, SMTP_STAGE_AUTH, "out of memory");
 		return -1;
 	}
-	rv = smtp_cmd(s, f, "AUTH PLAIN %s", b64);
+	rv = smtp_cmd_secret(s, f, 10, "AUTH PLAIN %s", b64);
 	creds_free_secret(b64);
 	return rv == -1 ? -1 : smtp_expect(s, 2, f);
 }
@@ -380,34 +372,34 @@ static int
 smtp_open_step(struct smtp *s, struct fail *f)
 {
 	switch (s->state) {
-	case SMTP_STATE_CONNECT:
+	case SMTP_STAGE_CONNECT:
 		if (conn_open(&s->c, s->conf->host, s->conf->port,
 		    s->conf->timeout, f) == -1)
 			return -1;
 		(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d",
 		    s->c.host, s->c.addr, s->c.port);
 		smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ?
-		    SMTP_STATE_TLS : SMTP_STATE_GREETING);
+		    SMTP_STAGE_TLS : SMTP_STAGE_GREETING);
 		return 0;
-	case SMTP_STATE_TLS:
+	case SMTP_STAGE_TLS:
 		if (smtp_start_tls(s, f) == -1)
 			return -1;
 		smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ?
-		    SMTP_STATE_GREETING : SMTP_STATE_EHLO);
+		    SMTP_STAGE_GREETING : SMTP_STAGE_EHLO);
 		/* RFC 3207 4.2: forget what was said before TLS. */
-		if (s->state == SMTP_STATE_EHLO)
+		if (s->state == SMTP_STAGE_EHLO)
 			return smtp_cmd(s, f, "EHLO %s", s->conf->helo);
 		return 0;
-	case SMTP_STATE_GREETING:
+	case SMTP_STAGE_GREETING:
 		if (smtp_expect(s, 2, f) == -1)
 			return -1;
-		smtp_goto(s, SMTP_STATE_EHLO);
+		smtp_goto(s, SMTP_STAGE_EHLO);
 		return smtp_cmd(s, f, "EHLO %s", s->conf->helo);
-	case SMTP_STATE_EHLO:
+	case SMTP_STAGE_EHLO:
 		if (smtp_expect(s, 2, f) == -1)
 			return -1;
 		if (s->tls_done) {
-			smtp_goto(s, SMTP_STATE_AUTH);
+			smtp_goto(s, SMTP_STAGE_AUTH);
 			return 0;
 		}
 		if (!(s->ext & SMTP_EXT_STARTTLS)) {
@@ -416,9 +408,9 @@ smtp_open_step(struct smtp *s, struct fail *f)
 			    "without TLS", s->relay);
 			return -1;
 		}
-		smtp_goto(s, SMTP_STATE_STARTTLS);
+		smtp_goto(s, SMTP_STAGE_STARTTLS);
 		return smtp_cmd(s, f, "STARTTLS");
-	case SMTP_STATE_STARTTLS:
+	case SMTP_STAGE_STARTTLS:
 		if (smtp_expect(s, 2, f) == -1)
 			return -1;
 		/* RFC 3207 4: 220 and nothing else means "start TLS". */
@@ -428,15 +420,15 @@ smtp_open_step(struct smtp *s, struct fail *f)
 			    s->relay, s->reply);
 			return -1;
 		}
-		smtp_goto(s, SMTP_STATE_TLS);
+		smtp_goto(s, SMTP_STAGE_TLS);
 		return 0;
-	case SMTP_STATE_AUTH:
+	case SMTP_STAGE_AUTH:
 		if (smtp_auth(s, f) == -1)
 			return -1;
-		smtp_goto(s, SMTP_STATE_READY);
+		smtp_goto(s, SMTP_STAGE_READY);
 		return 0;
 	default:
-		fail_set(f, FAIL_SOFTWARE, smtp_stage(s),
+		fail_set(f, FAIL_SOFTWARE, s->state,
 		    "session set-up in state %s", smtp_state_names[s->state]);
 		return -1;
 	}
@@ -450,7 +442,7 @@ smtp_open_step(struct smtp *s, struct fail *f)
 static int
 smtp_try_next(struct smtp *s, struct fail *f)
 {
-	if (s->heard || s->state == SMTP_STATE_CONNECT ||
+	if (s->heard || s->state == SMTP_STAGE_CONNECT ||
 	    (f->kind != FAIL_NET && f->kind != FAIL_TLS) ||
 	    !conn_has_next(&s->c))
 		return -1;
@@ -463,8 +455,8 @@ smtp_try_next(struct smtp *s, struct fail *f)
 	s->tls_done = 0;
 	s->ext = 0;
 	memset(f, 0, sizeof(*f));
-	smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ? SMTP_STATE_TLS :
-	    SMTP_STATE_GREETING);
+	smtp_goto(s, s->conf->tls == CONF_TLS_WRAPPER ? SMTP_STAGE_TLS :
+	    SMTP_STAGE_GREETING);
 	return 0;
 }
 
@@ -478,7 +470,7 @@ smtp_begin(const struct conf *c, int verbose)
 	s->c.fd = -1;
 	s->conf = c;
 	s->verbose = verbose;
-	s->state = SMTP_STATE_CONNECT;
+	s->state = SMTP_STAGE_CONNECT;
 	(void)snprintf(s->relay, sizeof(s->relay), "%s:%d", c->host, c->port);
 	return s;
 }
@@ -486,10 +478,10 @@ smtp_begin(const struct conf *c, int verbose)
 int
 smtp_step(struct smtp *s, struct fail *f)
 {
-	if (s->state == SMTP_STATE_READY)
+	if (s->state == SMTP_STAGE_READY)
 		return 0;
 	if (smtp_open_step(s, f) == -1 && smtp_try_next(s, f) == -1) {
-		smtp_goto(s, SMTP_STATE_FAILED);
+		smtp_goto(s, SMTP_STAGE_FAILED);
 		return -1;
 	}
 	return 0;
@@ -498,8 +490,8 @@ smtp_step(struct smtp *s, struct fail *f)
 enum smtp_stage
 smtp_pending(const struct smtp *s)
 {
-	return s->state == SMTP_STATE_READY ? SMTP_STAGE_MAIL :
-	    smtp_stage(s);
+	return s->state == SMTP_STAGE_READY ? SMTP_STAGE_MAIL :
+	    s->state;
 }
 
 int
@@ -539,7 +531,7 @@ smtp_open(const struct conf *c, int verbose, char *relay, size_t relaylen,
 		fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
 		return NULL;
 	}
-	while (s->state != SMTP_STATE_READY) {
+	while (s->state != SMTP_STAGE_READY) {
 		if (smtp_step(s, f) == -1) {
 			(void)strlcpy(relay, s->relay, relaylen);
 			conn_close(&s->c);
@@ -570,18 +562,18 @@ smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
 		    "MAIL FROM");
 		return -1;
 	}
-	smtp_goto(s, SMTP_STATE_MAIL);
+	smtp_goto(s, SMTP_STAGE_MAIL);
 	if (smtp_cmd(s, f, "MAIL FROM:<%s>", from) == -1 ||
 	    smtp_expect(s, 2, f) == -1)
 		return -1;
-	smtp_goto(s, SMTP_STATE_RCPT);
+	smtp_goto(s, SMTP_STAGE_RCPT);
 	if (smtp_cmd(s, f, "RCPT TO:<%s>", rcpt) == -1 ||
 	    smtp_expect(s, 2, f) == -1)
 		return -1;
-	smtp_goto(s, SMTP_STATE_DATA);
+	smtp_goto(s, SMTP_STAGE_DATA);
 	if (smtp_cmd(s, f, "DATA") == -1 || smtp_expect(s, 3, f) == -1)
 		return -1;
-	smtp_goto(s, SMTP_STATE_BODY);
+	smtp_goto(s, SMTP_STAGE_BODY);
 	for (done = 0; done < len; done += (size_t)n) {
 		n = snprintf(line, sizeof(line), "X-Check-%08zu: %s\r\n", done,
 		    "ses-sendmail --check: large packets, never sent");
@@ -595,7 +587,7 @@ smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
 		return -1;
 	}
 	/* Not READY: smtp_close() sends no QUIT into the data. */
-	smtp_goto(s, SMTP_STATE_FAILED);
+	smtp_goto(s, SMTP_STAGE_FAILED);
 	return 0;
 }
 
@@ -635,7 +627,7 @@ smtp_mail(struct smtp *s, struct plan *p, struct fail *f)
 	if (s->ext & SMTP_EXT_SIZE)
 		(void)snprintf(params + strlen(params),
 		    sizeof(params) - strlen(params), " SIZE=%lld", p->size);
-	smtp_goto(s, SMTP_STATE_MAIL);
+	smtp_goto(s, SMTP_STAGE_MAIL);
 	if (smtp_cmd(s, f, "MAIL FROM:<%s>%s", p->sender, params) == -1)
 		return -1;
 	return smtp_expect(s, 2, f);
@@ -654,7 +646,7 @@ smtp_rcpts(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
 	size_t i;
 	int accepted = 0;
 
-	smtp_goto(s, SMTP_STATE_RCPT);
+	smtp_goto(s, SMTP_STAGE_RCPT);
 	memset(&refused, 0, sizeof(refused));
 	for (i = 0; i < n; i++) {
 		if (smtp_cmd(s, f, "RCPT TO:<%s>", p->rcpts.v[idx[i]].addr) ==
@@ -685,7 +677,7 @@ smtp_body(struct smtp *s, struct plan *p, struct fail *f)
 	struct wire *w;
 	int rv;
 
-	smtp_goto(s, SMTP_STATE_BODY);
+	smtp_goto(s, SMTP_STAGE_BODY);
 	if ((w = malloc(sizeof(*w))) == NULL) {
 		fail_set(f, FAIL_OS, SMTP_STAGE_BODY, "out of memory");
 		return -1;
@@ -698,7 +690,7 @@ smtp_body(struct smtp *s, struct plan *p, struct fail *f)
 		f->stage = SMTP_STAGE_BODY;
 		return -1;
 	}
-	log_smtp('>', ".", 1);
+	log_smtp('>', ".", 1, SMTP_SHOWN_ALL);
 	if (smtp_expect(s, 2, f) == -1) {
 		/* No verdict after the dot: SES may have taken it. */
 		if (f->kind != FAIL_REPLY && f->kind != FAIL_PROTOCOL)
@@ -738,40 +730,41 @@ smtp_paths_ok(const struct plan *p, const size_t *idx, size_t n,
 }
 
 int
-smtp_send(struct smtp *s, struct plan *p, const size_t *idx, size_t n,
-    char *id, size_t idlen, struct fail *f, struct fail *rf)
+smtp_send(struct smtp *s, struct plan *p, struct txn *t)
 {
+	struct fail *f = &t->fail;
 	int accepted;
 
-	if (s->state != SMTP_STATE_READY) {
+	if (s->state != SMTP_STAGE_READY) {
 		fail_set(f, FAIL_SOFTWARE, SMTP_STAGE_MAIL,
 		    "transaction in state %s", smtp_state_names[s->state]);
 		return -1;
 	}
-	if (smtp_paths_ok(p, idx, n, f) == -1 || smtp_mail(s, p, f) == -1)
+	if (smtp_paths_ok(p, t->idx, t->n, f) == -1 ||
+	    smtp_mail(s, p, f) == -1)
 		goto fail;
-	if ((accepted = smtp_rcpts(s, p, idx, n, f, rf)) == -1)
+	if ((accepted = smtp_rcpts(s, p, t->idx, t->n, f, t->refused)) == -1)
 		goto fail;
 	if (accepted == 0) {
 		/* Nobody to send to: end the transaction, keep the session. */
 		if (smtp_cmd(s, f, "RSET") == -1 || smtp_expect(s, 2, f) == -1)
 			goto fail;
-		smtp_goto(s, SMTP_STATE_READY);
+		smtp_goto(s, SMTP_STAGE_READY);
 		return 1;
 	}
-	smtp_goto(s, SMTP_STATE_DATA);
+	smtp_goto(s, SMTP_STAGE_DATA);
 	if (smtp_cmd(s, f, "DATA") == -1 || smtp_expect(s, 3, f) == -1)
 		goto fail;
 	if (smtp_body(s, p, f) == -1)
 		goto fail;
-	smtp_id(s, id, idlen);
-	smtp_goto(s, SMTP_STATE_READY);
+	smtp_id(s, t->id, sizeof(t->id));
+	smtp_goto(s, SMTP_STAGE_READY);
 	return 0;
 fail:
 	/* After a 4xx/5xx (not 421) the server still listens (SPEC 6). */
 	s->quit_ok = f->kind == FAIL_DATA || (f->kind == FAIL_REPLY &&
 	    f->code >= 400 && f->code != 421);
-	smtp_goto(s, SMTP_STATE_FAILED);
+	smtp_goto(s, SMTP_STAGE_FAILED);
 	return -1;
 }
 
@@ -783,8 +776,8 @@ smtp_close(struct smtp *s)
 	if (s == NULL)
 		return;
 	/* QUIT without waiting for its reply (SPEC 6). */
-	if ((s->state == SMTP_STATE_READY || s->quit_ok) && s->c.fd != -1) {
-		smtp_goto(s, SMTP_STATE_QUIT);
+	if ((s->state == SMTP_STAGE_READY || s->quit_ok) && s->c.fd != -1) {
+		smtp_goto(s, SMTP_STAGE_QUIT);
 		(void)smtp_cmd(s, &f, "QUIT");
 	}
 	conn_close(&s->c);
@@ -808,9 +801,9 @@ smtp_test_cmd(int fd, const char *arg, int *wiped)
 	memset(&s, 0, sizeof(s));
 	s.c.fd = fd;
 	s.c.timeout = 1;
-	s.state = SMTP_STATE_AUTH;
+	s.state = SMTP_STAGE_AUTH;
 	(void)strlcpy(s.c.host, "test", sizeof(s.c.host));
-	rv = smtp_cmd(&s, &f, "AUTH PLAIN %s", arg);
+	rv = smtp_cmd_secret(&s, &f, 10, "AUTH PLAIN %s", arg);
 	*wiped = 1;
 	for (i = 0; i < sizeof(s.cmd); i++)
 		if (s.cmd[i] != '\0')
@@ -835,7 +828,7 @@ smtp_test_replies(int fd, unsigned int *ext, long long *size)
 	memset(&s, 0, sizeof(s));
 	s.c.fd = fd;
 	s.c.timeout = 1;
-	s.state = SMTP_STATE_EHLO;
+	s.state = SMTP_STAGE_EHLO;
 	s.tls_done = 1;		/* replies back to back are the point */
 	(void)strlcpy(s.relay, "fuzz", sizeof(s.relay));
 	while (smtp_reply(&s, &f) != -1)
@@ -847,17 +840,15 @@ smtp_test_replies(int fd, unsigned int *ext, long long *size)
 
 /* smtp_send() on a session READY over fd, for the unit tests. */
 int
-smtp_test_send(int fd, struct plan *p, const size_t *idx, size_t n,
-    struct fail *f)
+smtp_test_send(int fd, struct plan *p, struct txn *t)
 {
 	struct smtp s;
-	char id[SES_REPLY_MAX];
 
 	memset(&s, 0, sizeof(s));
 	s.c.fd = fd;
 	s.c.timeout = 1;
-	s.state = SMTP_STATE_READY;
+	s.state = SMTP_STAGE_READY;
 	(void)strlcpy(s.relay, "test", sizeof(s.relay));
-	return smtp_send(&s, p, idx, n, id, sizeof(id), f, NULL);
+	return smtp_send(&s, p, t);
 }
 #endif

@@ -611,9 +611,26 @@ def can_fake_hosts():
 
 
 # In a new mount and UTS namespace: the private hosts file over
-# /etc/hosts, the host name set, then the command.
+# /etc/hosts, nsswitch.conf and resolv.conf beside it over theirs, the
+# host name set, then the command.
 _FAKE_HOSTS = ('mount --bind "$1" /etc/hosts && '
+               'mount --bind "$1.nsswitch" /etc/nsswitch.conf && '
+               'mount --bind "$1.resolv" /etc/resolv.conf && '
                '{ [ -z "$2" ] || hostname "$2"; } && shift 2 && exec "$@"')
+
+
+def _resolver_files(hosts, dns):
+    """nsswitch.conf and resolv.conf beside a private hosts file: names
+    come from the file alone (another is NXDOMAIN), or with dns=True from
+    a name server on loopback where nothing listens (the resolver does
+    not answer)."""
+    Path(str(hosts) + ".nsswitch").write_text(
+        "passwd: files\ngroup: files\nshadow: files\n"
+        "hosts: files%s\n" % (" dns" if dns else ""))
+    Path(str(hosts) + ".resolv").write_text(
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    for suffix in (".nsswitch", ".resolv"):
+        os.chmod(str(hosts) + suffix, 0o644)
 
 
 def hosts_file(path, names):
@@ -627,16 +644,18 @@ def hosts_file(path, names):
 
 
 def run(args, stdin=b"", conf=None, timeout=30, env=None, argv0=None,
-        hosts=None, hostname=None):
+        hosts=None, hostname=None, dns=False):
     """Run ses-sendmail with `args` (-C conf first when conf is given).
     env: variables to add (a None value removes one).  argv0: the name it
     is called by (mailq, newaliases...).  hosts: a file to see as
-    /etc/hosts, and hostname: the host name to have (both need
+    /etc/hosts, the only source of names (dns=True: then a name server
+    that does not answer), and hostname: the host name to have (all need
     can_fake_hosts()).  Killed after `timeout` seconds."""
     prog = binary()
     argv = [argv0 or prog] + (["-C", str(conf)] if conf else []) + \
         [str(a) for a in args]
     if hosts is not None:
+        _resolver_files(hosts, dns)
         argv = ["unshare", "-m", "-u", "sh", "-c", _FAKE_HOSTS, "sh",
                 str(hosts), hostname or "", prog] + argv[1:]
         prog = shutil.which("unshare")

@@ -51,24 +51,31 @@ def every_address(t):
     firewall diagnosis, and the later steps still run.  "localhost" is
     given its addresses by a private /etc/hosts."""
     cases = [
-        ("::1 refused, 127.0.0.1 answers", ["::1", "127.0.0.1"], False,
-         "warn", "IPv6 refused, IPv4 works", "via 127.0.0.1"),
-        ("127.0.0.2 refused, ::1 answers", ["127.0.0.2", "::1"], True,
-         "warn", "IPv4 refused, IPv6 works", "via ::1"),
-        ("127.0.0.2 refused, 127.0.0.1 answers", ["127.0.0.2", "127.0.0.1"],
-         False, "ok", None, "via 127.0.0.1"),
-        ("both answer", ["::1", "127.0.0.1"], True, "ok", None, None),
+        dict(desc="::1 refused, 127.0.0.1 answers",
+             addrs=["::1", "127.0.0.1"], ipv6=False, want="warn",
+             note="IPv6 refused, IPv4 works", via="via 127.0.0.1"),
+        dict(desc="127.0.0.2 refused, ::1 answers",
+             addrs=["127.0.0.2", "::1"], ipv6=True, want="warn",
+             note="IPv4 refused, IPv6 works", via="via ::1"),
+        dict(desc="127.0.0.2 refused, 127.0.0.1 answers",
+             addrs=["127.0.0.2", "127.0.0.1"], ipv6=False, want="ok",
+             note=None, via="via 127.0.0.1"),
+        dict(desc="both answer", addrs=["::1", "127.0.0.1"], ipv6=True,
+             want="ok", note=None, via=None),
     ]
     why = can_fake_hosts()
     if why is True and not have_ipv6():
         why = "no ::1 here"
     if why is not True:
-        for desc, *_ in cases:
-            t.skip("every address: %s" % desc, why)
+        for case in cases:
+            t.skip("every address: %s" % case["desc"], why)
         return
-    for desc, addrs, ipv6, want, note, via in cases:
-        with Sim(t.tmp, ipv6=ipv6) as sim:
-            hosts = hosts_file(t.tmp / "hosts", {"localhost": addrs})
+    for case in cases:
+        desc, want, note, via = (case[k] for k in ("desc", "want", "note",
+                                                   "via"))
+        with Sim(t.tmp, ipv6=case["ipv6"]) as sim:
+            hosts = hosts_file(t.tmp / "hosts",
+                               {"localhost": case["addrs"]})
             conf = write_conf(t.tmp / "every.conf", sim, timeout=2)
             ports = "%d,%d" % (sim.wrapper_port, sim.starttls_port)
             r = run(["--check", "--ports", ports], conf=conf, hosts=hosts,
@@ -275,21 +282,25 @@ def main():
         t.ok("\u2713" in text and "\u2717" in text and "\033[32m" in text,
              "on a UTF-8 terminal: check marks and colour", text[:600])
 
-    # DNS: a name that does not exist.
+    # DNS: a name that does not exist, and a resolver that does not
+    # answer, from a private /etc/hosts and name service configuration.
     with Sim(t.tmp) as sim:
+        why = can_fake_hosts()
+        hosts = hosts_file(t.tmp / "dns.hosts", {"localhost": ["127.0.0.1"]})
         conf = write_conf(t.tmp / "nx.conf", sim, host="nonexistent.invalid")
-        r = check(t, conf)
-        res, text = step_line(r.out, "DNS")
-        try:
-            socket.getaddrinfo("nonexistent.invalid", 25)
-            nxdomain = False
-        except socket.gaierror as e:
-            nxdomain = e.errno == socket.EAI_NONAME
-        if nxdomain:
-            t.ok(r.rc == 68 and res == "FAIL" and "check region" in r.out,
-                 "NXDOMAIN: DNS fails, exit 68", r.out)
-        else:
-            t.skip("NXDOMAIN", "the resolver here does not answer NXDOMAIN")
+        for dns, rc, remedy, desc in (
+                (False, 68, "no such name: check region",
+                 "NXDOMAIN: DNS fails, exit 68"),
+                (True, 75, "the resolver did not answer",
+                 "no answer from the resolver: DNS fails, exit 75")):
+            if why is not True:
+                t.skip(desc, why)
+                continue
+            r = run(["--check"], conf=conf, hosts=hosts, dns=dns,
+                    timeout=60)
+            res, text = step_line(r.out, "DNS")
+            t.ok(r.rc == rc and res == "FAIL" and remedy in r.out and
+                 step_line(r.out, "TLS")[0] == "skip", desc, r.out)
         conf = write_conf(t.tmp / "bad.conf", sim, bogus_key="x")
         r = check(t, conf)
         t.ok(r.rc == 78 and step_line(r.out, "configuration")[0] == "FAIL",

@@ -92,8 +92,8 @@ exit_case(enum fail_kind kind, enum smtp_stage stage, int code,
 	f.stage = stage;
 	f.code = code;
 	(void)strlcpy(f.text, text, sizeof(f.text));
-	is_int(exitcode_for(&f), want_ex, "%s: exit %d", what, want_ex);
-	is_int(exitcode_retryable(&f), want_retry, "%s: %s", what,
+	is_int(fail_exit(&f), want_ex, "%s: exit %d", what, want_ex);
+	is_int(fail_retryable(&f), want_retry, "%s: %s", what,
 	    want_retry ? "retried" : "not retried");
 }
 
@@ -191,6 +191,7 @@ send_refused(const char *sender, const char *rcpt, const char *what)
 {
 	struct plan p;
 	struct fail f;
+	struct txn t;
 	size_t idx[2] = { 0, 1 };
 	char buf[256];
 	int sv[2];
@@ -204,9 +205,12 @@ send_refused(const char *sender, const char *rcpt, const char *what)
 		ok(0, "%s: socketpair", what);
 		return;
 	}
-	is_int(smtp_test_send(sv[0], &p, idx, 2, &f), -1, "%s: refused",
-	    what);
-	ok(f.kind == FAIL_DATA && exitcode_for(&f) == EX_DATAERR,
+	memset(&t, 0, sizeof(t));
+	t.idx = idx;
+	t.n = 2;
+	is_int(smtp_test_send(sv[0], &p, &t), -1, "%s: refused", what);
+	f = t.fail;
+	ok(f.kind == FAIL_DATA && fail_exit(&f) == EX_DATAERR,
 	    "  as a data error (65): %s", f.text);
 	close(sv[0]);
 	is_int(read(sv[1], buf, sizeof(buf)), 0, "  nothing was written");
