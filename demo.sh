@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 # The main job on its embedded default, on a fresh Debian 12 machine:
 # install what the build needs, build in build-demo/, then send
 # tests/functional/sample.eml through the built binary to the bundled SES

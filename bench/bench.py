@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """ses-sendmail against msmtp, side by side, on the same work (issue #7).
 
     /usr/bin/python3 bench/bench.py --binary build-bench/sendmail/ses-sendmail
@@ -32,7 +34,7 @@ size"; the 30 MB rows also show /usr/bin/time -v's own figure).
 Replies waited per message come from the simulator's transcript: replies
 per connection (a multi-line reply counts once), less the 221 to QUIT for
 ses-sendmail, which sends QUIT and closes without reading the answer
-(SPEC 6); msmtp reads it.
+(design.md 6); msmtp reads it.
 
 No figure here is an assertion: the benchmark reports, the tests check.
 The exit status is non-zero only when a send failed or a message did not

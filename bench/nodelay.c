@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * nodelay.so: sets TCP_NODELAY on every TCP socket the program connects,
  * loaded with LD_PRELOAD.  bench.py runs msmtp through it as a second,
  * hypothetical msmtp: msmtp leaves Nagle's algorithm on and writes the

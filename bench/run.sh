@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 # ses-sendmail against msmtp, side by side (issue #7; README, Performance).
 #
 #	sh bench/run.sh [--sends N] [--quick] [--json FILE] [...]

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * bench-spawn: run one command and print what wait4() says about it, for
  * bench.py.
  *

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * strtonum(3) for systems whose libbsd lacks it: a number in
  * [minval, maxval] from a decimal string, or 0 with *errstr set.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * addr.c: mailboxes and address lists (RFC 5322 3.4) for -t headers,
  * argv recipients and -f; validation for SES (ASCII local parts, domains
  * sent as punycode: SES has no SMTPUTF8); local-recipient detection.
@@ -178,7 +183,8 @@ lex_comment(struct lex *lx, struct tok *t)
 		} else if (is_ctl(c) && !is_fws(c))
 			return lex_ctl(lx);
 	}
-	return log_reason(lx->err, lx->errlen, "unbalanced '(' in %s", lx->what);
+	return log_reason(lx->err, lx->errlen, "unbalanced '(' in %s",
+	    lx->what);
 }
 
 /*
@@ -283,8 +289,8 @@ tok_unexpected(struct lex *lx, const struct tok *t, const char *where)
 	char s[LOG_EXCERPT + 4];
 
 	if (t->type == TOK_END)
-		return log_reason(lx->err, lx->errlen, "unexpected end of %s %s",
-		    lx->what, where);
+		return log_reason(lx->err, lx->errlen, "unexpected end of "
+		    "%s %s", lx->what, where);
 	log_excerpt(s, sizeof(s), t->p, t->len);
 	return log_reason(lx->err, lx->errlen, "unexpected '%s' %s in %s", s,
 	    where, lx->what);

@@ -1,6 +1,11 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * --check: AWS's troubleshooting page for the SES SMTP interface, done by
- * the program itself (SES.md 10): the configuration and the credential
+ * the program itself (ses.md 10): the configuration and the credential
  * mistakes people make, DNS, the ports (EC2's port 25), TLS, SMTP, AUTH,
  * large packets (MTU), and on request a real test message.  It walks the
  * road a send takes, step by step, and stops before the final dot.  One
@@ -53,7 +58,7 @@ struct check {
 	int			 blocked;	/* later steps cannot run */
 };
 
-/* SES.md 1.3: Regions known to have an SMTP endpoint (not a limit). */
+/* ses.md 1.3: Regions known to have an SMTP endpoint (not a limit). */
 static const char *const check_regions[] = {
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
 	"sa-east-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
@@ -152,7 +157,7 @@ check_is_b64(const char *s)
 	return 1;
 }
 
-/* The credential mistakes SES users make (SES.md 4). */
+/* The credential mistakes SES users make (ses.md 4). */
 static void
 check_credentials(struct check *ck, struct check_step *st)
 {

@@ -1,5 +1,10 @@
 /*
- * The configuration file (SPEC 9): one "key value" per line.  Every error
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
+ * The configuration file (design.md 9): one "key value" per line.  Every error
  * names the file, the line and the key, and never the value: a value may
  * be a secret, and an error line goes to stderr and syslog.
  *
@@ -657,7 +662,7 @@ conf_line(struct conf_parse *p, const char *s, size_t len)
 	return 0;
 }
 
-/* The required keys and the keys that go together (SPEC 9). */
+/* The required keys and the keys that go together (design.md 9). */
 static int
 conf_check(struct conf_parse *p)
 {
@@ -691,7 +696,7 @@ conf_check(struct conf_parse *p)
 
 /*
  * What follows from what was set: the SES endpoint of the region, TLS
- * from the port (SES.md 2.1: 465 and 2465 are TLS wrapper ports), and,
+ * from the port (ses.md 2.1: 465 and 2465 are TLS wrapper ports), and,
  * for "tls starttls" without a port, SES's submission port 587 rather
  * than 465, where STARTTLS can never work.
  */

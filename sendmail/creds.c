@@ -1,6 +1,11 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The secret: the SMTP password, as written in the configuration or
- * derived from the IAM secret access key (SES.md 4.2), and the AUTH
+ * derived from the IAM secret access key (ses.md 4.2), and the AUTH
  * payloads made from it.  Every intermediate copy of a secret is wiped
  * with explicit_bzero() before its memory is released.
  */
@@ -71,7 +76,7 @@ creds_step(unsigned char k[CREDS_HMAC_LEN], const char *data)
 }
 
 /*
- * SES.md 4.2: kDate = HMAC("AWS4" secret, "11111111"), then region,
+ * ses.md 4.2: kDate = HMAC("AWS4" secret, "11111111"), then region,
  * "ses", "aws4_request", "SendRawEmail"; password = base64(0x04 kMessage).
  */
 int

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * ses-sendmail: shared types and every cross-file prototype, grouped by
  * the file that defines them.  A message travels in one direction:
  * main -> conf/creds -> msg -> headers/addr -> retry -> net/tls/smtp ->
@@ -30,7 +35,7 @@
 #define SES_MAX_ADDR		320	/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 #define SES_MAX_RCPTS		10000	/* envelope recipients per message */
 #define SES_FAIL_TEXT		512	/* sanitised reason or reply text */
-#define SES_REPLY_MAX		4096	/* a reply's last line, made printable */
+#define SES_REPLY_MAX		4096	/* a reply's last line, printable */
 #define HDR_BLOCK_MAX		(1024 * 1024)	/* header block in memory */
 #define HDR_FIELD_MAX		(256 * 1024)	/* one header field */
 #define HDR_FIELDS_MAX		10000		/* fields in the header block */
@@ -163,7 +168,7 @@ void	 conf_free(struct conf *);
 /* creds.c */
 /*
  * Derive the SES SMTP password for region from an IAM secret access key
- * (SES.md 4.2: base64(0x04 || HMAC chain)).  out gets 44 characters and
+ * (ses.md 4.2: base64(0x04 || HMAC chain)).  out gets 44 characters and
  * a NUL; outlen must be at least 45.  Returns 0 or -1.
  */
 int	 creds_derive(const char *secret, const char *region, char *out,
@@ -314,7 +319,7 @@ struct hdr_field *hdr_find(struct hdrs *h, const char *name, size_t *idx);
 /* Count the fields named name that are not dropped. */
 size_t	 hdr_count(struct hdrs *h, const char *name);
 /*
- * SES refuses a message with two of a header it allows once (SES.md 6.3).
+ * SES refuses a message with two of a header it allows once (ses.md 6.3).
  * Returns 0, or -1 with err naming the field.
  */
 int	 hdr_check_unique(struct hdrs *h, char *err, size_t errlen);
@@ -325,7 +330,7 @@ int	 hdr_check_unique(struct hdrs *h, char *err, size_t errlen);
  */
 int	 hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 	    size_t errlen);
-/* Drop Bcc, Resent-Bcc, Return-Path, Content-Length (SPEC 4). */
+/* Drop Bcc, Resent-Bcc, Return-Path, Content-Length (design.md 4). */
 void	 hdr_remove_always(struct hdrs *h);
 /* Append a new field "Name: value\n"; printf-style.  0 or -1. */
 int	 hdr_add(struct hdrs *h, const char *fmt, ...)
@@ -445,7 +450,7 @@ struct plan_opts {
 
 /* plan.c */
 /*
- * Build the envelope plan for the spooled message m (SPEC 4 and 5): the
+ * Build the envelope plan for the spooled message m (design.md 4 and 5): the
  * envelope sender, the recipients (argv, -t, deduplicated, local ones to
  * admin_address), the header edits (removed, rewritten and added fields),
  * the duplicate-header and size refusals.  Logs each rewrite.  Returns 0,
@@ -674,7 +679,7 @@ struct session {
 /* retry.c */
 /*
  * Submit p: transactions of at most max_recipients on one connection,
- * attempts as SPEC 7 says.  With ss, the session is kept open after
+ * attempts as design.md 7 says.  With ss, the session is kept open after
  * success for the next message and reused while fresh (messages, age,
  * idleness); with NULL, each attempt opens and closes its own.  Fills r.
  * Returns 0 when every recipient was accepted, else -1 (r->fail says
@@ -718,7 +723,7 @@ struct check_opts {
 /*
  * --check: walk the path to SES step by step (configuration, DNS, ports,
  * TLS, SMTP, AUTH, large packets, and the test message when asked),
- * printing each step.  Returns EX_OK, or the SPEC 8 code of the first
+ * printing each step.  Returns EX_OK, or the design.md 8 code of the first
  * step that failed.
  */
 int	 check_run(const struct conf *c, const struct check_opts *o);
@@ -760,7 +765,7 @@ void	 log_trace(const char *fmt, ...)
  * sender knows which) becomes "***".
  */
 void	 log_smtp(int dir, const char *line, size_t len, size_t shown);
-/* The one summary line per message (SPEC 10). */
+/* The one summary line per message (design.md 10). */
 void	 log_summary(const struct plan *p, const struct result *r,
 	    const struct conf *c);
 /*

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * Every failure's fate, in one place: whether it is transient, whether
  * another attempt may help, its sysexits code, the reply -bs gives for
  * it, and what to tell the user.  Modules classify a failure where they

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * headers.c: the header block of a message (RFC 5322 2.2, 3.6) held in
  * memory: where it ends, its fields, the -t recipients, the fields SES
  * allows once, the fields always removed, and the fields we add or
@@ -17,7 +22,7 @@
 STATIC char	*hdr_unfold(const char *, size_t, size_t *);
 
 /*
- * SES.md 6.3: "Headers may not appear more than once" (SES answers
+ * ses.md 6.3: "Headers may not appear more than once" (SES answers
  * 554 Duplicate header), exactly as the SES documentation lists them.
  */
 static const char *const hdr_unique[] = {
@@ -39,7 +44,7 @@ static const char *const hdr_unique[] = {
 	"Thread-Topic", "User-Agent", "VBR-Info"
 };
 
-/* SPEC 4: removed always, as Postfix does. */
+/* design.md 4: removed always, as Postfix does. */
 static const char *const hdr_removed[] = {
 	"Bcc", "Resent-Bcc", "Return-Path", "Content-Length"
 };
@@ -314,7 +319,7 @@ name_in(const struct hdr_field *f, const char *const *names, size_t n)
 }
 
 /*
- * -t (SPEC 3): every field is read, dropped ones too, so that the order
+ * -t (design.md 3): every field is read, dropped ones too, so that the order
  * of hdr_remove_always() and this does not lose the Bcc recipients.
  */
 int
@@ -341,8 +346,8 @@ hdr_recipients(struct hdrs *h, struct addrlist *out, char *err,
 		r = addr_parse_list(u, ulen, out, e, sizeof(e));
 		free(u);
 		if (r != 0) {
-			log_reason(err, errlen, "%.*s: %s", (int)h->f[i].namelen,
-			    h->f[i].name, e);
+			log_reason(err, errlen, "%.*s: %s",
+			    (int)h->f[i].namelen, h->f[i].name, e);
 			goto fail;
 		}
 	}

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * Logging: syslog (facility mail, ident ses-sendmail) and stderr; the
  * -v transcript with AUTH redaction; the one summary line per message.
  * Nothing here ever receives a secret except log_smtp(), which masks it.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * ses-sendmail: a drop-in sendmail(8) that submits each message to Amazon
  * SES over verified TLS with SMTP AUTH, synchronously, and tells the
  * caller the outcome in its exit code (sysexits.h).
@@ -322,8 +327,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		}
 		for (a++; *a != '\0'; a++) {
 			if ((fl = flag_find(*a)) == NULL)
-				fatal(FAIL_USAGE, "unknown flag -%c: see --help "
-				    "or ses-sendmail(8)",
+				fatal(FAIL_USAGE, "unknown flag -%c: see "
+				    "--help or ses-sendmail(8)",
 				    isprint((unsigned char)*a) ? *a : '?');
 			if (fl->arg == ARG_NONE) {
 				if (*a == 't')

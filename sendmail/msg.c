@@ -1,9 +1,14 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The message: stdin into an unlinked 0600 temp spool, read completely
  * before any connection is opened (SES closes a session idle for ~10 s),
  * so memory stays flat whatever the size.  The spool holds LF line ends;
  * the wire writer turns them into CRLF, dot-stuffs and folds long lines
- * while streaming.  SPEC section 4.
+ * while streaming.  design.md 4.
  */
 #include <sys/stat.h>
 

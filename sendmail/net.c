@@ -1,9 +1,14 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The network: resolve on every attempt (SES's addresses change), try
  * each address in turn, and read and write a struct conn over plain TCP
  * or TLS (the only place that chooses).  Every wait is a poll() with the
  * step's timeout: connect, each read, and each write that makes no
- * progress.  SPEC 6 and 7.
+ * progress.  design.md 6 and 7.
  */
 #include <sys/socket.h>
 
@@ -485,7 +490,7 @@ conn_pending(struct conn *c)
 /*
  * Write all of buf.  The clock restarts whenever a write makes progress:
  * a large message on a slow link is fine, a stalled one is not.  A stall
- * with data in flight is the classic MTU black hole (SES.md 10).
+ * with data in flight is the classic MTU black hole (ses.md 10).
  */
 static int
 conn_write_all(struct conn *c, const char *buf, size_t len, struct fail *f)
@@ -546,7 +551,7 @@ conn_flush(struct conn *c, struct fail *f)
 /*
  * Wait until everything written has left: the kernel's send queue
  * (SIOCOUTQ: unsent and unacknowledged octets) drains.  A queue that does
- * not shrink for the timeout is the MTU black hole of SES.md 10, which a
+ * not shrink for the timeout is the MTU black hole of ses.md 10, which a
  * write alone cannot see while the socket buffer still takes data.
  */
 int

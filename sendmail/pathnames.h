@@ -1,3 +1,8 @@
+/*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
 /* Default paths; SYSCONFDIR comes from configure (--sysconfdir). */
 #ifndef PATHNAMES_H
 #define PATHNAMES_H

@@ -1,6 +1,11 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The envelope plan: who sends, who receives, and what the header block
- * must look like for SES (SPEC sections 4 and 5).  Built once per
+ * must look like for SES (design.md sections 4 and 5).  Built once per
  * message, before any connection; the default mode and -bs share it.
  */
 #include <stdio.h>
@@ -102,7 +107,7 @@ plan_mailboxes(struct hdr_field *fld, struct addrlist *l, char *err,
 	return rv;
 }
 
-/* SPEC 5: can this address not be an SES identity as it stands? */
+/* design.md 5: can this address not be an SES identity as it stands? */
 static int
 plan_needs_from(const struct conf *c, const char *addr)
 {

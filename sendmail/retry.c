@@ -1,5 +1,10 @@
 /*
- * The attempt loop (SPEC 7): each attempt is a new connection (a new
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
+ * The attempt loop (design.md 7): each attempt is a new connection (a new
  * name resolution, every address tried); the recipients go in
  * transactions of at most max_recipients on that connection, and a
  * transaction once accepted is never sent again.  Between attempts,
@@ -66,8 +71,8 @@ retry_next_batch(const struct plan *p, size_t max, size_t *idx)
 
 /*
  * Keep an open session for the next message (-bs) only while SES would:
- * it closes a session idle for ~10 s (SES.md 6.6), and a long-lived one
- * may sit on an instance being replaced (SES.md 10).
+ * it closes a session idle for ~10 s (ses.md 6.6), and a long-lived one
+ * may sit on an instance being replaced (ses.md 10).
  */
 #define RETRY_IDLE_MAX	8.0
 
@@ -96,7 +101,7 @@ struct attempt {
 	int		 verbose;
 	int		 reused;	/* the kept session, not a new one */
 	struct fail	 fail;		/* why the attempt failed */
-	struct fail	 refused;	/* a recipient refused (not a failure) */
+	struct fail	 refused;	/* a recipient refused: no failure */
 };
 
 /* Connect, or take the kept session while SES would still keep it. */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * -bs: the server side of SMTP on stdin and stdout (RFC 5321), as
  * Symfony Mailer and Laravel speak it to "sendmail -bs".  Each message
  * accepted with DATA is spooled, planned and submitted to SES before the

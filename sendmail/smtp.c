@@ -1,10 +1,15 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The SMTP client: an explicit state machine over a struct conn, one
  * command at a time (SES offers no PIPELINING).  Every transition goes
  * through smtp_goto(), which traces it under -v.  Replies are checked
  * line by line (code, framing, characters, length): the server is
  * untrusted input too.  Failures are classified here, as struct fail;
- * nothing here exits.  RFC 5321, RFC 3207, RFC 4954, SPEC 6.
+ * nothing here exits.  RFC 5321, RFC 3207, RFC 4954, design.md 6.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -436,8 +441,8 @@ smtp_open_step(struct smtp *s, struct fail *f)
 
 /*
  * An address that took the connection but never spoke (an instance being
- * replaced, SES.md 10) costs one connect, not one attempt: go on to the
- * next address of the same resolution (SPEC 7).  0 when connected anew.
+ * replaced, ses.md 10) costs one connect, not one attempt: go on to the
+ * next address of the same resolution (design.md 7).  0 when connected anew.
  */
 static int
 smtp_try_next(struct smtp *s, struct fail *f)
@@ -761,7 +766,7 @@ smtp_send(struct smtp *s, struct plan *p, struct txn *t)
 	smtp_goto(s, SMTP_STAGE_READY);
 	return 0;
 fail:
-	/* After a 4xx/5xx (not 421) the server still listens (SPEC 6). */
+	/* After a 4xx/5xx (not 421) the server still listens (design.md 6). */
 	s->quit_ok = f->kind == FAIL_DATA || (f->kind == FAIL_REPLY &&
 	    f->code >= 400 && f->code != 421);
 	smtp_goto(s, SMTP_STAGE_FAILED);
@@ -775,7 +780,7 @@ smtp_close(struct smtp *s)
 
 	if (s == NULL)
 		return;
-	/* QUIT without waiting for its reply (SPEC 6). */
+	/* QUIT without waiting for its reply (design.md 6). */
 	if ((s->state == SMTP_STAGE_READY || s->quit_ok) && s->c.fd != -1) {
 		smtp_goto(s, SMTP_STAGE_QUIT);
 		(void)smtp_cmd(s, &f, "QUIT");

@@ -1,7 +1,12 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The TLS layer: GnuTLS behind an opaque struct tls.  TLS 1.2 or newer,
  * SNI, the certificate verified against ca_file or the system store and
- * against the name connected to (SPEC 6).  The socket is non-blocking:
+ * against the name connected to (design.md 6).  The socket is non-blocking:
  * the caller (net.c) polls with its deadlines when told TLS_WANT_*, so
  * no loop on GNUTLS_E_AGAIN can outlive a timeout.
  */
@@ -22,7 +27,7 @@
 
 #include "extern.h"
 
-/* SES accepts TLS 1.2 and 1.3 only (SES.md 2.2); so do we. */
+/* SES accepts TLS 1.2 and 1.3 only (ses.md 2.2); so do we. */
 #define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct tls {

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 # Install what is missing on Debian 12, and nothing that is already there.
 #   sh tests/deps.sh build   the build and the simulator (what demo.sh needs)
 #   sh tests/deps.sh [test]  that, and every tool the tests drive
@@ -17,8 +19,8 @@ test)	PKGS=$TEST ;;
 esac
 missing=""
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-	    missing="$missing $p"
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 SUDO=""

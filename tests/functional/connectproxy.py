@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """A minimal HTTP CONNECT proxy on loopback, for the functional tests of the
 HTTPS transport: clients reach the SES API simulator (sesapi.py) through it
 as they would through a corporate proxy.  Python 3 standard library only.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """The main job on its embedded default: start the bundled SES simulator
 on loopback with a throwaway CA, send tests/functional/sample.eml through
 the built binary (ses-sendmail -C <demo conf> -t), print what the

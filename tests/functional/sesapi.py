@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """A local Amazon SES API v2 simulator (HTTPS) for the functional tests.
 
 It answers the SES API v2 operations a sender needs as the real service does

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """A local Amazon SES SMTP simulator for the functional tests.
 
-It answers as the real SES SMTP interface does (see shared SES.md sections 3,
+It answers as the real SES SMTP interface does (see doc/ses.md sections 3,
 4.2, 5, 6, 7 and 11): the same banner, EHLO list, reply texts, SigV4-derived
 password check, and policy checks after the final dot.  It stores every
 accepted message and can inject faults per connection, driven by a scenario
@@ -86,20 +88,20 @@ FAULT = {"stage": S, "action": A, ...}
 Faults are checked before the command's normal rules, so they apply whatever
 the session state.
 
-Where SES.md gives no exact behaviour, the simulator chooses, strictly
+Where ses.md gives no exact behaviour, the simulator chooses, strictly
 enough to catch a client bug:
   - checks after the final dot, in this order: more than 50 recipients (554),
     over the size limit (552; 40 MB, or N with --size), a duplicate header of
-    SES.md 6.3 (554, named as written in its second occurrence), then with
+    ses.md 6.3 (554, named as written in its second occurrence), then with
     --verified the identities (554 listing them): MAIL FROM and the addresses
     in From:, Sender: and Return-Path: (SES checks all of them).  An entry
     with "@" is an address, else a domain that also covers its subdomains.
   - a session that negotiated TLS 1.0/1.1 (--tls-min 1.0) gets SES's
-    "554 Access denied ... TLS 1.0 and TLS 1.1" reply to DATA (SES.md 2.2).
+    "554 Access denied ... TLS 1.0 and TLS 1.1" reply to DATA (ses.md 2.2).
   - --size N also advertises SIZE N and refuses MAIL ... SIZE= above it (552).
   - AUTH needs an EHLO since the last TLS start (503), as RFC 3207 says the
     client must EHLO again; a bad RCPT address gets "553 <addr> Invalid email
-    address" (SES.md 5.3); STARTTLS under TLS gets 503; a line ending in a
+    address" (ses.md 5.3); STARTTLS under TLS gets 503; a line ending in a
     bare LF is accepted as a command, but DATA ends only at CRLF.CRLF.
   - the transcript masks AUTH payloads ("AUTH PLAIN ***", "C: ***").
 """
@@ -128,8 +130,8 @@ import warnings
 from email.utils import getaddresses
 
 SES_HOST = "email-smtp.amazonaws.com"
-MAX_MESSAGE = 41943040          # SES.md 6.1: 40 MB as sent
-MAX_RECIPIENTS = 50             # SES.md 6.2
+MAX_MESSAGE = 41943040          # ses.md 6.1: 40 MB as sent
+MAX_RECIPIENTS = 50             # ses.md 6.2
 RCPT_HARD_CAP = 1000            # bounds memory; SES judges 50 after the dot
 MAX_LINE = 2000                 # command line length, CRLF included
 HANG_SECONDS = 120
@@ -137,7 +139,7 @@ STALL_BYTES = 65536
 STALL_RCVBUF = 4096
 CHUNK = 65536
 
-# SES.md 6.3: headers that may appear only once.
+# ses.md 6.3: headers that may appear only once.
 UNIQUE_HEADERS = frozenset(h.lower() for h in """
     Accept-Language acceptLanguage Archived-At Auto-Submitted Bounces-to
     Comments Content-Alternative Content-Base Content-Class
@@ -154,7 +156,7 @@ UNIQUE_HEADERS = frozenset(h.lower() for h in """
     Thread-Topic User-Agent VBR-Info""".split())
 
 # Headers whose addresses SES checks against the verified identities
-# (SES.md 6.3), besides the envelope sender.
+# (ses.md 6.3), besides the envelope sender.
 IDENTITY_HEADERS = ("from", "sender", "return-path")
 
 TLS_DENIED = ("554 Access denied: Amazon SES no longer supports TLS 1.0 and "
@@ -206,7 +208,7 @@ RCPT_RE = re.compile(r"TO:\s*<([^<>]*)>(.*)", re.I | re.S)
 
 
 def smtp_password(secret, region):
-    """The SES SMTP password for an IAM secret key (SES.md 4.2, SigV4)."""
+    """The SES SMTP password for an IAM secret key (ses.md 4.2, SigV4)."""
     key = ("AWS4" + secret).encode()
     for part in ("11111111", region, "ses", "aws4_request", "SendRawEmail"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -214,7 +216,7 @@ def smtp_password(secret, region):
 
 
 def message_id():
-    """A 60-character SES message id (SES.md 7.2): region prefix, the time
+    """A 60-character SES message id (ses.md 7.2): region prefix, the time
     in ms as 12 hex digits, a UUID, and "-000000"."""
     mid = "0100%012x-%s-000000" % (int(time.time() * 1000), uuid.uuid4())
     assert len(mid) == 60, mid
@@ -755,7 +757,7 @@ class Session:
         elif arg:
             self.reply("501 Syntax error")
         elif self.tls in ("TLSv1", "TLSv1.1"):
-            # SES.md 2.2: old TLS got through the envelope and failed here.
+            # ses.md 2.2: old TLS got through the envelope and failed here.
             self.reply(TLS_DENIED)
             self.reset_transaction()
         else:
@@ -793,7 +795,7 @@ class Session:
         self.reply("250 Ok " + mid)
 
     def verdict(self, eml, size):
-        """SES's checks after the final dot (SES.md 5.1), in a fixed order;
+        """SES's checks after the final dot (ses.md 5.1), in a fixed order;
         the rejection reply, or None to accept."""
         if len(self.rcpts) > MAX_RECIPIENTS:
             return ("554 Transaction failed: Recipient count exceeds %d." %

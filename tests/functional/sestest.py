@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """The harness every functional test uses: a throwaway PKI, the SES simulator
 (sessim.py) as a subprocess, configuration files, running the built binary,
 and TAP output.  Python 3 standard library only.  ApiSim runs the SES API v2
@@ -49,7 +51,7 @@ BUILDDIR = Path(os.environ.get("SES_BUILDDIR", HERE.parent.parent))
 
 USER = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-PASSWORD = "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9"   # SES.md 4.2
+PASSWORD = "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9"   # ses.md 4.2
 
 _live_sims = set()                  # stopped at exit, whatever happens
 
@@ -513,7 +515,7 @@ def _stop_all():
 # --- configuration and the binary ------------------------------------------
 
 def write_conf(path, sim, **keys):
-    """A ses-sendmail configuration file (SPEC.md 9) pointing at `sim`.
+    """A ses-sendmail configuration file (design.md 9) pointing at `sim`.
     keys override the defaults; a key given as None is left out; lists are
     joined with spaces, booleans become yes/no.  `tls` follows the port:
     wrapper for the simulator's wrapper ports, else starttls.  Mode 0600."""

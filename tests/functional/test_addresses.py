@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """Addresses, of both kinds.
 
 Mail addresses first: nothing a caller gives (argv recipients, -f, -t

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """The SES API v2 simulator (sesapi.py) and the CONNECT proxy
 (connectproxy.py), proved with real AWS clients: Debian's aws CLI v2
 (/usr/bin/aws, whose own copy of botocore signs in Python) and Debian's

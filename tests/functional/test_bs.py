@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP test of -bs (SPEC.md section 2; issue #4 point 1): the server side
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP test of -bs (design.md section 2; issue #4 point 1): the server side
 of SMTP on stdin and stdout, as Symfony Mailer and Laravel speak it to
 "sendmail -bs".
 
@@ -512,7 +514,7 @@ with Sim(t.tmp) as sim:
 
     # --- retries late in a session ------------------------------------------
     # retry_deadline counts from each message's final dot: a session older
-    # than retry_deadline still gets its retries (SPEC 2: "4xx when
+    # than retry_deadline still gets its retries (design.md 2: "4xx when
     # transient after retries"), and the logged delay is the message's.
     with t.case("late retry"):
         conf = write_conf(t.tmp / "deadline.conf", sim, retry_delays="0.2",

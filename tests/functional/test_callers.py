@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """TAP test of real callers, end to end (issue #4 point 4): each program
 runs the built binary against the simulator, and the test checks what the
 simulator stored: envelope, header, body.

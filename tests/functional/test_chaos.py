@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """The chaos soak: 500 sends, 8 at a time, against a simulator that
 injects faults at random from a fixed seed.  Nothing may be lost: every
 exit 0 has its message stored; every stored message had exit 0 or a

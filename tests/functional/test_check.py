@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """ses-sendmail --check and --derive-password (issue 6): every failure the
 check can report, made real on loopback, each asserting the line and the
 remedy printed and the exit code; the JSON form; the terminal form."""
@@ -307,7 +309,7 @@ def main():
              "an unusable configuration: the configuration step fails, 78",
              r.out)
 
-    # --derive-password: the published vectors (SES.md 4.2), stdin only.
+    # --derive-password: the published vectors (ses.md 4.2), stdin only.
     vectors = [("eu-central-1", "some+secret+key",
                 "BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2"),
                ("eu-central-1", "another+secret+key",

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""TAP: SPEC 8, every exit code the simulator can produce in one attempt.
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP: design.md 8, every exit code the simulator can produce in one attempt.
 Each case runs twice.  With `log stderr`: the exit code, the connections,
-the messages stored, the summary line of SPEC 10 (status=deferred for what
+the messages stored, the summary line of design.md 10 (status=deferred for what
 is transient, bounced for the rest) and the error line last.  With
 `log none`: stderr is exactly that one error line, `ses-sendmail: ...`,
 carrying SES's reply when there was one."""
@@ -108,14 +110,14 @@ def case(sim, desc, rc, conns, stored, text=None, status=None, faults=None,
 
 
 def quit_after(code):
-    """A check: QUIT still went out after the reply `code` (SPEC 6)."""
+    """A check: QUIT still went out after the reply `code` (design.md 6)."""
     def check(r, sim):
         sim.wait_closed()
         tr = sim.transcript()
         at = [i for i, ln in enumerate(tr) if " S: %s" % code in ln]
         q = [i for i, ln in enumerate(tr) if ln.endswith(" C: QUIT")]
         t.ok(at and q and q[-1] > at[-1],
-             "QUIT sent after the %s verdict (SPEC 6)" % code, "\n".join(tr))
+             "QUIT sent after the %s verdict (design.md 6)" % code, "\n".join(tr))
     return check
 
 

@@ -1,4 +1,6 @@
-"""The fault table (SPEC 7 and 8, SES.md 5.3): every failure the SES
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""The fault table (design.md 7 and 8, ses.md 5.3): every failure the SES
 simulator can inject, at every stage where it can happen, and sequences
 of them.  Each row asserts the exit code, the number of connections, the
 number of messages stored, an upper bound on the elapsed time, and the
@@ -184,7 +186,7 @@ def rcpts(n):
 
 
 def test_batches(t, sim):
-    """SPEC 5: more than 50 recipients go in transactions of at most 50
+    """design.md 5: more than 50 recipients go in transactions of at most 50
     on one connection; an accepted one is never sent again."""
     conf = write_conf(t.tmp / "batch.conf", sim, **FAST)
     everyone = rcpts(120)

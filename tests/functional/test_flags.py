@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP test of the command line (SPEC.md sections 2, 3 and 8): every flag
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP test of the command line (design.md sections 2, 3 and 8): every flag
 of the default mode, honoured (glued and separate values, after the
 recipients, combined letters) or ignored (its argument never a recipient),
 refused flags and arguments, the null sender, and the modes that exist.

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """TAP test of the From: and Sender: fields ses-sendmail writes or judges,
 read back with a strict RFC 5322 parser (Python's email.policy.default),
 not a lenient one.

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP test of hostile input (issue #5 points 5 and 7; SPEC 11 "bounded
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP test of hostile input (issue #5 points 5 and 7; design.md 11 "bounded
 input"): each case asserts the exit code and a bound on the peak memory of
 the process (its maximum resident set, measured by /usr/bin/time), and
 that nothing reached the simulator when the input was refused.

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP test of the message and its addresses (SPEC.md sections 4 and 5):
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP test of the message and its addresses (design.md sections 4 and 5):
 line ends, dot-stuffing and the lone-dot rule, refusals before connecting,
 long-line folding, the fields added, removed and never added, -t, the
 envelope sender, local recipients, and From:/Sender: rewriting.
@@ -223,7 +225,7 @@ send("two To:, two Received:, two X- fields: allowed", ["-i", RCPT],
      raw=wire(*HEAD_WIRE, b"To: a@example.net", b"To: b@example.net",
               b"Received: one", b"Received: two", b"X-A: 1", b"X-A: 2",
               *ADDED, b"", b"b"))
-# Removed always (SPEC 4): two of them never reach SES, so they are no
+# Removed always (design.md 4): two of them never reach SES, so they are no
 # duplicate to refuse.
 send("two Return-Path: fields are removed, not refused", ["-i", RCPT],
      b"Return-Path: <a@example.com>\nReturn-Path: <b@example.com>\n" +

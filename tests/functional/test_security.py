@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP test of the security model (SPEC 11; issue #5 points 1 to 4), as an
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP test of the security model (design.md 11; issue #5 points 1 to 4), as an
 unprivileged user against a private set-group-ID install.  Needs root (to
 install setgid, create the user and group, and read the process from
 outside); skipped as a whole otherwise.
@@ -1305,7 +1307,7 @@ def user_files(tmp, uid, since):
 
 
 def refusals(t, tmp):
-    """SPEC 11: a configuration with a secret readable or writable by
+    """design.md 11: a configuration with a secret readable or writable by
     others, not a regular file, or a symlink: 78 and what to fix."""
     d = tmp / "refusals"
     d.mkdir()

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""TAP: the happy paths end to end (SPEC 4, 6, 10).  Each message is
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""TAP: the happy paths end to end (design.md 4, 6, 10).  Each message is
 compared byte for byte with the wire form the simulator stored; only the
 generated Date: and Message-ID: values are normalised.  TLS wrapper and
 STARTTLS, AUTH PLAIN and LOGIN, BODY=8BITMIME, SIZE, QUIT without waiting,
@@ -74,7 +76,7 @@ def verbs(lines):
 
 def summary_re(port, region_domain="email.amazonses.com", to=RCPT,
                host="localhost", addr=None, mid=None):
-    """SPEC 10, as a regex over one stderr line; groups size and id."""
+    """design.md 10, as a regex over one stderr line; groups size and id."""
     tos = ",".join("<%s>" % re.escape(a) for a in
                    ([to] if isinstance(to, str) else to))
     return re.compile(
@@ -95,7 +97,7 @@ def check_summary(r, sim, port, desc, **kw):
     mid = msgs[-1]["id"] if msgs else None
     m = summary_re(port, mid=mid, **kw).match(lines[-1] if lines else "")
     t.ok(len(lines) == 1 and m is not None,
-         "%s: stderr is the summary line of SPEC 10" % desc, r.err)
+         "%s: stderr is the summary line of design.md 10" % desc, r.err)
     if m and msgs:
         t.eq(int(m.group("size")), msgs[-1]["size"],
              "%s: size= is the size on the wire" % desc)
@@ -159,7 +161,7 @@ with Sim(t.tmp) as sim:
         msgs = sim.messages()
         t.ok(r.rc == 0 and len(msgs) == 1 and
              msgs[0]["mail_params"] == [],
-             "8-bit, 8BITMIME not offered: no BODY= (SPEC 6)",
+             "8-bit, 8BITMIME not offered: no BODY= (design.md 6)",
              "%r %r" % (r, [m["mail_params"] for m in msgs]))
 
     # --- several recipients --------------------------------------------

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """TAP test of the SES simulator and the harness themselves, driven by
 Python's smtplib and a raw line client (no ses-sendmail needed)."""
 
@@ -135,7 +137,7 @@ def test_units():
     t.eq(sessim.smtp_password("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                               "us-east-1"), PASSWORD,
          "SigV4 SMTP password of the documented example key, us-east-1")
-    # The published Terraform vectors (SES.md 4.2).
+    # The published Terraform vectors (ses.md 4.2).
     for region, secret, want in (
             ("eu-central-1", "some+secret+key",
              "BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2"),
@@ -307,7 +309,7 @@ def test_policy(sim):
     t.ok(c.send(ok, rcpts=many[:50]).startswith("250 Ok "),
          "50 recipients: 250")
     t.ok(c.send(b"").startswith("250 Ok "), "an empty message ends at once")
-    # The 40 MB limit, both sides of it (SES.md 6.1).
+    # The 40 MB limit, both sides of it (ses.md 6.1).
     body = b"x" * 998 + b"\r\n"
     big = ok + body * ((sessim.MAX_MESSAGE - len(ok)) // len(body))
     big += b"y" * (sessim.MAX_MESSAGE - len(big) - 2) + b"\r\n"
@@ -357,7 +359,7 @@ def test_verified(tmp):
             b"\0%s\0BMW5RDrXmmVs0lV7GpI4oLkHXpZ4stDsk6q91z1g38Pk" %
             USER.encode()).decode()
         t.eq(c.cmd1("AUTH PLAIN " + blob), "235 Authentication successful.",
-             "the eu-west-1 password (SES.md 4.2 vector)")
+             "the eu-west-1 password (ses.md 4.2 vector)")
         good = header_message(b"From: A <a@sub.example.com>")
         t.ok(c.send(good, mail="solo@other.org").startswith("250 Ok "),
              "verified address and subdomain of a verified domain: 250")

@@ -1,5 +1,7 @@
-"""Checks on the tree itself: no banned function in sendmail/ (STYLE.md
-habit 5), no TODO on main, the man page lints clean with mandoc and names
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
+"""Checks on the tree itself: no banned function in sendmail/ (bounded
+copies only), no TODO on main, the man page lints clean with mandoc and names
 every configuration key and exit code, the README names its commands."""
 
 import os

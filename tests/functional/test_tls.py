@@ -1,6 +1,8 @@
 #!/usr/bin/python3
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 """TAP: TLS 1.2 or newer, SNI, certificate verification, and never a word
-of SMTP AUTH or mail without TLS (SPEC 6, 7, 8; SES.md 2).  A certificate
+of SMTP AUTH or mail without TLS (design.md 6, 7, 8; ses.md 2).  A certificate
 or TLS version refused is permanent (69, never retried: these cases allow
 a retry and check that none happens); ca_file unusable is 78."""
 

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * libFuzzer target: the RFC 5322 address-list parser and the sender
  * parser (addr.c), and the display-name encoder (hdr_phrase) on the
  * input as a -F name and on each name parsed.  Invariants: a parsed

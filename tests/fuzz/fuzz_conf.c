@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * libFuzzer target: the configuration parser (conf.c).  Invariant: an
  * error is one line that never holds the value of a password line.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * libFuzzer target: the header block (headers.c) as msg.c feeds it.
  * Invariants: what hdr_block_len() takes, hdr_parse() parses, and the
  * fields add up to the block; -t recipients parse or fail cleanly.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * libFuzzer target: the SMTP reply reader (net.c line framing, smtp.c
  * reply checks and EHLO parsing), fed through a socket as a server would
  * send it.  Invariants: no crash, no read past the input, every reply

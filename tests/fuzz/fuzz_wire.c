@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * libFuzzer target: the spool (CRLF in, lone dot, "..", NUL) and the
  * wire writer (CRLF out, dot-stuffing, folding) of msg.c.  The first
  * octet picks -i.  Invariants on what would go to SES: only CRLF line

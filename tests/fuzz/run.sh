@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The ses-sendmail authors
+# SPDX-License-Identifier: ISC
 # Build each libFuzzer target with clang under ASan and UBSan, and run it
 # for SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/.
 # Prints one line per target with the executions reached; exits non-zero

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * A minimal TAP producer for the unit tests: each check prints one
  * "ok N - what" or "not ok N - what" line; tap_done() prints the plan
  * and returns the exit status.  Automake's tap-driver counts the lines.

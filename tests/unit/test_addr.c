@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * Unit tests for addr.c: address lists (RFC 5322 3.4), senders, local
  * detection, deduplication.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * conf.c: every key, valid and invalid; defaults; comments; the required
  * keys; what follows from what (host, tls, port); verified_domains; and,
  * for every kind of error, that the line and key are named and that the

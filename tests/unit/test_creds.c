@@ -1,5 +1,10 @@
 /*
- * creds.c: the SES SMTP password derivation (SES.md 4.2 vectors), the
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
+ * creds.c: the SES SMTP password derivation (ses.md 4.2 vectors), the
  * AUTH PLAIN and LOGIN payloads, base64 (RFC 4648 10), and the wiping
  * of the IAM secret once the password is derived.
  */
@@ -19,7 +24,7 @@ test_derive(void)
 	static const struct {
 		const char *region, *secret, *want;
 	} v[] = {
-		/* Published: Terraform's SigV4 test (SES.md 4.2) */
+		/* Published: Terraform's SigV4 test (ses.md 4.2) */
 		{ "eu-central-1", "some+secret+key",
 		    "BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2" },
 		{ "eu-central-1", "another+secret+key",
@@ -28,7 +33,7 @@ test_derive(void)
 		    "BH+jbMzper5WwlwUar9E1ySBqHa9whi0GPo+sJ0mVYJj" },
 		{ "us-west-1", "another+secret+key",
 		    "BKVmjjMDFk/qqw8EROW99bjCS65PF8WKvK5bSr4Y6EqF" },
-		/* AWS's documented example key (SES.md 4.2, computed) */
+		/* AWS's documented example key (ses.md 4.2, computed) */
 		{ "us-east-1", EXAMPLE_SECRET, EXAMPLE_PASS },
 		{ "us-west-2", EXAMPLE_SECRET,
 		    "BF2PynzbSCAjX08zhZZnP/kW+T9P5zs/1Er0pi5vTEmd" },
@@ -91,7 +96,7 @@ test_auth_plain(void)
 	c.password = strdup(EXAMPLE_PASS);
 	s = creds_auth_plain(&c);
 	is_str(s, "AEFLSUFJT1NGT0ROTjdFWEFNUExFAEJMQk0vOWhTVUVMZnE4R3crclUxW"
-	    "WNCamtPeEdiaFQyWEc3NjN4VkxHV0w5", "AUTH PLAIN blob (SES.md 4.2)");
+	    "WNCamtPeEdiaFQyWEc3NjN4VkxHV0w5", "AUTH PLAIN blob (ses.md 4.2)");
 	creds_free_secret(s);
 	free(c.password);
 	c.password = NULL;

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * Unit tests for headers.c: the header block, its fields, -t recipients,
  * SES's once-only headers, removal, added and replaced fields.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * msg.c: the spool (CRLF in, lone dot, "..", mbox From line, NUL, size)
  * and the wire writer (CRLF out, dot-stuffing, folding).
  */

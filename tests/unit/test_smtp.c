@@ -1,4 +1,9 @@
 /*
+ * Copyright (c) 2026 The ses-sendmail authors
+ * SPDX-License-Identifier: ISC
+ */
+
+/*
  * The SMTP client's defences and the classification table: reply line
  * checks (smtp.c), line reading over a socket (net.c), the failure ->
  * exit code table (exitcode.c), and the retry jitter (retry.c).
