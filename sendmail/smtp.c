@@ -82,7 +82,7 @@ smtp_goto(struct smtp *s, enum smtp_stage next)
  */
 #define SMTP_SHOWN_ALL	((size_t)-1)
 
-static int
+static int __attribute__((format(printf, 4, 0)))
 smtp_vcmd(struct smtp *s, struct fail *f, size_t shown, const char *fmt,
     va_list ap)
 {
