@@ -118,6 +118,22 @@ static const struct pcase cases[] = {
 		    "(no domain, or a local one): set from in " PATH,
 	},
 	{
+		.desc = "no -f, no from, a From: that cannot be parsed: "
+		    "refused as such",
+		.conf = "", .argv = { RCPT },
+		.msg = "From: a@@example.com\n\nb\n",
+		.kind = FAIL_DATA, .ex = EX_DATAERR,
+		.text = "message refused: bad From: header: ",
+	},
+	{
+		.desc = "no -f, no from, a From: with no address: refused as "
+		    "such",
+		.conf = "", .argv = { RCPT },
+		.msg = "From: undisclosed-recipients:;\n\nb\n",
+		.kind = FAIL_DATA, .ex = EX_DATAERR,
+		.text = "message refused: bad From: header: no address",
+	},
+	{
 		.desc = "no -f, no from, From: root: refused",
 		.conf = "", .argv = { RCPT }, .msg = "From: root\n\nbody\n",
 		.kind = FAIL_CONFIG, .ex = EX_CONFIG,
