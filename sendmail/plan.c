@@ -238,8 +238,9 @@ plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
 		return 0;
 	if (c->from == NULL) {
 		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE,
-		    "sender <%s> cannot be an SES identity (no domain, or a "
-		    "local one): set from in %s", p->sender, c->path);
+		    "sender <%s> cannot be an SES identity (%s): set from in "
+		    "%s", p->sender, addr_is_local(p->sender) ? "no domain, "
+		    "or a local one" : "outside verified_domains", c->path);
 		return -1;
 	}
 	(void)strlcpy(orig, p->sender, sizeof(orig));

@@ -134,6 +134,15 @@ static const struct pcase cases[] = {
 		.text = "message refused: bad From: header: no address",
 	},
 	{
+		.desc = "verified_domains, no from, no -f: From: outside "
+		    "refused, saying why",
+		.conf = VER, .argv = { RCPT },
+		.msg = "From: Bob <bob@other.example>\n\nb\n",
+		.kind = FAIL_CONFIG, .ex = EX_CONFIG,
+		.text = "sender <bob@other.example> cannot be an SES identity "
+		    "(outside verified_domains): set from in " PATH,
+	},
+	{
 		.desc = "no -f, no from, From: root: refused",
 		.conf = "", .argv = { RCPT }, .msg = "From: root\n\nbody\n",
 		.kind = FAIL_CONFIG, .ex = EX_CONFIG,
@@ -255,7 +264,8 @@ static const struct pcase cases[] = {
 		.conf = VER, .f = "bob@other.example", .argv = { RCPT },
 		.msg = "From: Al <al@example.com>\n\nb\n",
 		.kind = FAIL_CONFIG, .ex = EX_CONFIG,
-		.text = "sender <bob@other.example> cannot be an SES identity",
+		.text = "sender <bob@other.example> cannot be an SES identity "
+		    "(outside verified_domains)",
 	},
 	{
 		.desc = "verified_domains: a generated From: is the kept -f",
