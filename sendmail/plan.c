@@ -348,7 +348,7 @@ plan_reply_to(struct msg *m, const struct addrlist *l)
 		if (rv == -1)
 			return -1;
 		v = nv;
-		col = (lf = strrchr(v, '\n')) != NULL ? strlen(lf) : 10 +
+		col = (lf = strrchr(v, '\n')) != NULL ? strlen(lf + 1) : 10 +
 		    strlen(v);
 	}
 	rv = v == NULL ? 0 : hdr_add(&m->hdrs, "Reply-To: %s", v);

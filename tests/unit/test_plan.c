@@ -680,6 +680,19 @@ static const struct pcase cases[] = {
 		    " bbbbbbbbbbbbbbbbbbbb@other.example\n" ADDED,
 	},
 	{
+		.desc = "verified_domains: a folded Reply-To: line of exactly "
+		    "78 columns",
+		.conf = FROM VER, .argv = { RCPT },
+		.msg = "From: aaaaaaaaaaaaaaaaaaa@other.example,\n"
+		    " bbbbbbbbbbbbbbbbbbbbbbb@other.example,\n"
+		    " cccccccccccccccccccccccc@other.example\n\nb\n",
+		.sender = SENDER, .rcpts = RCPT,
+		.head = "From: " SENDER "\n"
+		    "Reply-To: aaaaaaaaaaaaaaaaaaa@other.example,\n"
+		    " bbbbbbbbbbbbbbbbbbbbbbb@other.example, "
+		    "cccccccccccccccccccccccc@other.example\n" ADDED,
+	},
+	{
 		.desc = "verified_domains, no from: From: outside is kept",
 		.conf = VER, .f = "ok@example.org", .argv = { RCPT },
 		.msg = "From: Bob <bob@other.example>\n\nb\n",
