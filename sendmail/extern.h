@@ -822,6 +822,7 @@ int	 smtp_test_replies(int fd, unsigned int *ext, long long *size);
 int	 smtp_test_send(int fd, struct plan *p, struct txn *t);
 int	 smtp_test_cmd(int fd, const char *arg, int *wiped);
 double	 retry_jitter(double d);
+size_t	 retry_next_batch(const struct plan *p, size_t max, size_t *idx);
 #endif
 
 #endif /* EXTERN_H */

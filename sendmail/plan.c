@@ -182,14 +182,43 @@ plan_log_judged(const char *field, const char *a, const char *why,
 		log_info("%s: <%s>%s removed%s", field, a, more, because);
 }
 
+/*
+ * The envelope sender from the message: the first mailbox of From:, or
+ * the caller at this host when there is no From:.  A From: that does
+ * not parse is refused as plan_from_header() refuses it (design.md 4),
+ * not taken for a missing one.
+ */
+static int
+plan_sender_from(const struct plan_opts *o, struct msg *m, struct plan *p,
+    struct fail *f)
+{
+	char err[SES_FAIL_TEXT];
+	struct addrlist l = { NULL, 0, 0 };
+	struct hdr_field *fld;
+	size_t i = 0;
+	int rv;
+
+	if ((fld = hdr_find(&m->hdrs, "From", &i)) == NULL) {
+		(void)snprintf(p->sender, sizeof(p->sender), "%s@%s",
+		    o->caller, addr_fqdn());
+		return 0;
+	}
+	if ((rv = plan_mailboxes(fld, &l, err, sizeof(err))) != 0) {
+		fail_set(f, rv == -2 ? FAIL_OS : FAIL_DATA, SMTP_STAGE_NONE,
+		    "message refused: bad From: header: %s", err);
+		addr_free(&l);
+		return -1;
+	}
+	(void)strlcpy(p->sender, l.v[0].addr, sizeof(p->sender));
+	addr_free(&l);
+	return 0;
+}
+
 static int
 plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
     struct plan *p, struct fail *f)
 {
 	char err[SES_FAIL_TEXT], orig[SES_MAX_ADDR + 1];
-	struct addrlist l = { NULL, 0, 0 };
-	struct hdr_field *fld;
-	size_t i = 0;
 	int rv;
 
 	if (o->sender != NULL) {
@@ -208,19 +237,15 @@ plan_sender(const struct conf *c, const struct plan_opts *o, struct msg *m,
 		}
 	} else if (c->from != NULL)
 		(void)strlcpy(p->sender, c->from, sizeof(p->sender));
-	else if ((fld = hdr_find(&m->hdrs, "From", &i)) != NULL &&
-	    plan_mailboxes(fld, &l, err, sizeof(err)) == 0)
-		(void)strlcpy(p->sender, l.v[0].addr, sizeof(p->sender));
-	else
-		(void)snprintf(p->sender, sizeof(p->sender), "%s@%s",
-		    o->caller, addr_fqdn());
-	addr_free(&l);
+	else if (plan_sender_from(o, m, p, f) == -1)
+		return -1;
 	if (p->sender[0] != '\0' && !plan_needs_from(c, p->sender))
 		return 0;
 	if (c->from == NULL) {
 		fail_set(f, FAIL_CONFIG, SMTP_STAGE_NONE,
-		    "sender <%s> cannot be an SES identity (no domain, or a "
-		    "local one): set from in %s", p->sender, c->path);
+		    "sender <%s> cannot be an SES identity (%s): set from in "
+		    "%s", p->sender, addr_is_local(p->sender) ? "no domain, "
+		    "or a local one" : "outside verified_domains", c->path);
 		return -1;
 	}
 	(void)strlcpy(orig, p->sender, sizeof(orig));
@@ -328,7 +353,7 @@ plan_reply_to(struct msg *m, const struct addrlist *l)
 		if (rv == -1)
 			return -1;
 		v = nv;
-		col = (lf = strrchr(v, '\n')) != NULL ? strlen(lf) : 10 +
+		col = (lf = strrchr(v, '\n')) != NULL ? strlen(lf + 1) : 10 +
 		    strlen(v);
 	}
 	rv = v == NULL ? 0 : hdr_add(&m->hdrs, "Reply-To: %s", v);

@@ -58,7 +58,7 @@ retry_sleep(double d)
  * The recipients not yet done, up to max: their indices into idx.
  * Returns how many.
  */
-static size_t
+STATIC size_t
 retry_next_batch(const struct plan *p, size_t max, size_t *idx)
 {
 	size_t i, n = 0;
