@@ -582,7 +582,7 @@ conf_unknown(struct conf_parse *p, const char *key, size_t klen,
 	if (n == 0 || n > CONF_KEY_SHOWN || (n < klen && !sep))
 		return conf_error(p, "%s:%zu: unknown key (not shown: it does "
 		    "not look like a key and may be a secret); "
-		    "ses-sendmail(8) lists the keys", p->path, p->lineno);
+		    "ses-sendmail.conf(5) lists the keys", p->path, p->lineno);
 	memcpy(shown, key, n);
 	shown[n] = '\0';
 	if (sep)
@@ -590,7 +590,7 @@ conf_unknown(struct conf_parse *p, const char *key, size_t klen,
 	else if (conf_lookup(key, klen, 1) != NULL)
 		hint = "; keys are lowercase";
 	else
-		hint = "; ses-sendmail(8) lists the keys";
+		hint = "; ses-sendmail.conf(5) lists the keys";
 	return conf_error(p, "%s:%zu: unknown key '%s%s'%s", p->path,
 	    p->lineno, shown, sep ? key[n] == ':' ? ":" : "=" : "", hint);
 }
