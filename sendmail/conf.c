@@ -36,6 +36,7 @@
 #define CONF_SECRET_MAX	128		/* username, aws_secret_access_key */
 #define CONF_CONFSET_MAX 64		/* SES: configuration set name */
 #define CONF_HOST_MAX	253		/* RFC 1035 2.3.4, without the dot */
+#define CONF_TOKEN_MAX	4096		/* aws_session_token (STS: ~1 KiB) */
 
 enum conf_id {
 	KEY_REGION,
@@ -45,6 +46,12 @@ enum conf_id {
 	KEY_USERNAME,
 	KEY_PASSWORD,
 	KEY_AWS_SECRET,
+	KEY_AWS_KEY_ID,
+	KEY_AWS_TOKEN,
+	KEY_TRANSPORT,
+	KEY_API_ENDPOINT,
+	KEY_API_FALLBACK,
+	KEY_PROXY,
 	KEY_CA_FILE,
 	KEY_FROM,
 	KEY_VERIFIED,
@@ -79,6 +86,15 @@ static const struct conf_key {
 	{ "password", KEY_PASSWORD, "the SES SMTP password" },
 	{ "aws_secret_access_key", KEY_AWS_SECRET,
 	    "the IAM secret access key (printable ASCII, no spaces)" },
+	{ "aws_access_key_id", KEY_AWS_KEY_ID,
+	    "the IAM access key id (printable ASCII, no spaces, up to 128)" },
+	{ "aws_session_token", KEY_AWS_TOKEN,
+	    "the session token of temporary keys (printable ASCII)" },
+	{ "transport", KEY_TRANSPORT, "smtp, api or auto" },
+	{ "api_endpoint", KEY_API_ENDPOINT,
+	    "https://HOST or https://HOST:PORT" },
+	{ "api_fallback", KEY_API_FALLBACK, "yes or no" },
+	{ "proxy", KEY_PROXY, "http://HOST:PORT" },
 	{ "ca_file", KEY_CA_FILE, "an absolute path to a PEM file" },
 	{ "from", KEY_FROM, "one address like sender@example.com" },
 	{ "verified_domains", KEY_VERIFIED,
@@ -107,6 +123,8 @@ static const char *const conf_tls_words[] = { "wrapper", "starttls", NULL };
 static const char *const conf_log_words[] = { "syslog", "stderr", "none",
     NULL };
 static const char *const conf_yesno_words[] = { "no", "yes", NULL };
+static const char *const conf_transport_words[] = { "auto", "smtp", "api",
+    NULL };
 
 struct conf_parse {
 	struct conf	*c;
@@ -459,6 +477,69 @@ conf_take(char **field, char **v, int valid)
 }
 
 /*
+ * SCHEME://HOST[:PORT][/] with HOST a name, an IPv4 address or [IPv6]:
+ * the host (brackets gone) into *host, the port (dflt when none) into
+ * *port.  Returns 0, -1 when s is no such URL, -2 out of memory.
+ */
+static int
+conf_url(const char *s, const char *scheme, int dflt, char **host,
+    int *port)
+{
+	const char *h, *end, *colon;
+	size_t slen = strlen(scheme), hlen;
+	char num[8];
+	int rv;
+
+	if (strncmp(s, scheme, slen) != 0 || strncmp(s + slen, "://", 3) != 0)
+		return -1;
+	h = s + slen + 3;
+	end = h + strcspn(h, "/");
+	if (*end == '/' && end[1] != '\0')
+		return -1;			/* no path */
+	if (*h == '[') {
+		if ((colon = memchr(h, ']', (size_t)(end - h))) == NULL ||
+		    !conf_is_ipv6(h + 1, (size_t)(colon - h - 1)))
+			return -1;
+		hlen = (size_t)(colon - h - 1);
+		h++;
+		colon++;
+		if (colon != end && *colon != ':')
+			return -1;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		hlen = (size_t)((colon ? colon : end) - h);
+		if (!conf_is_domain(h, hlen))
+			return -1;
+	}
+	*port = dflt;
+	if (colon != NULL && colon != end) {
+		if ((size_t)(end - colon - 1) >= sizeof(num) || end == colon + 1)
+			return -1;
+		memcpy(num, colon + 1, (size_t)(end - colon - 1));
+		num[end - colon - 1] = '\0';
+		if ((rv = conf_int(num, 1, 65535, port)) != 0)
+			return rv;
+	}
+	if ((*host = strndup(h, hlen)) == NULL)
+		return -2;
+	return 0;
+}
+
+/* A URL key: the whole value kept (for messages), its host and port. */
+static int
+conf_take_url(char **field, char **v, const char *scheme, int dflt,
+    char **host, int *port)
+{
+	int rv;
+
+	free(*host);
+	*host = NULL;
+	if ((rv = conf_url(*v, scheme, dflt, host, port)) != 0)
+		return rv;
+	return conf_take(field, v, 1);
+}
+
+/*
  * Set the key id from the value *v (heap, NUL-terminated).  String keys
  * take *v and set it to NULL.  Returns 0, -1 for a bad value, -2 out of
  * memory.
@@ -489,6 +570,28 @@ conf_set(struct conf *c, enum conf_id id, char **v)
 	case KEY_AWS_SECRET:
 		return conf_take(&c->aws_secret, v,
 		    conf_is_token(*v, CONF_SECRET_MAX));
+	case KEY_AWS_KEY_ID:
+		return conf_take(&c->aws_key_id, v,
+		    conf_is_token(*v, CONF_SECRET_MAX));
+	case KEY_AWS_TOKEN:
+		return conf_take(&c->aws_token, v,
+		    conf_is_token(*v, CONF_TOKEN_MAX));
+	case KEY_TRANSPORT:
+		if ((w = conf_word(*v, conf_transport_words)) == -1)
+			return -1;
+		c->transport = (enum conf_transport)w;
+		return 0;
+	case KEY_API_ENDPOINT:
+		return conf_take_url(&c->api_endpoint, v, "https", 443,
+		    &c->api_host, &c->api_port);
+	case KEY_API_FALLBACK:
+		if ((w = conf_word(*v, conf_yesno_words)) == -1)
+			return -1;
+		c->api_fallback = w;
+		return 0;
+	case KEY_PROXY:
+		return conf_take_url(&c->proxy, v, "http", 80, &c->proxy_host,
+		    &c->proxy_port);
 	case KEY_CA_FILE:
 		return conf_take(&c->ca_file, v, conf_is_path(*v));
 	case KEY_FROM:
@@ -662,19 +765,15 @@ conf_line(struct conf_parse *p, const char *s, size_t len)
 	return 0;
 }
 
-/* The required keys and the keys that go together (design.md 9). */
+/* The SMTP transport's keys: a user name, and a password or the IAM secret. */
 static int
-conf_check(struct conf_parse *p)
+conf_check_smtp(struct conf_parse *p)
 {
 	struct conf *c = p->c;
 
 	if (c->username == NULL)
 		return conf_error(p, "%s: username: missing; add 'username "
 		    "ID' with your SES SMTP user name", p->path);
-	if (c->password != NULL && c->aws_secret != NULL)
-		return conf_error(p, "%s:%zu: aws_secret_access_key: set "
-		    "together with password (line %zu); keep only one",
-		    p->path, p->seen[KEY_AWS_SECRET], p->seen[KEY_PASSWORD]);
 	if (c->password == NULL && c->aws_secret == NULL)
 		return conf_error(p, "%s: password: missing; add 'password' "
 		    "with your SES SMTP password, or 'aws_secret_access_key' "
@@ -683,6 +782,58 @@ conf_check(struct conf_parse *p)
 		return conf_error(p, "%s:%zu: aws_secret_access_key: needs "
 		    "region (the SMTP password is derived per region); add "
 		    "'region'", p->path, p->seen[KEY_AWS_SECRET]);
+	return 0;
+}
+
+/* The API transport's keys: a key id and its secret, and the region. */
+static int
+conf_check_api(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+
+	if (c->aws_secret == NULL)
+		return conf_error(p, "%s: aws_secret_access_key: missing; the "
+		    "API transport signs with the IAM keys: add "
+		    "'aws_access_key_id' and 'aws_secret_access_key'",
+		    p->path);
+	if (c->aws_key_id == NULL)
+		return conf_error(p, "%s: aws_access_key_id: missing; add it "
+		    "(or 'username') with the IAM access key id", p->path);
+	if (c->region == NULL)
+		return conf_error(p, "%s: region: missing; the API transport "
+		    "signs for a region: add 'region' (like us-east-1)",
+		    p->path);
+	return 0;
+}
+
+/*
+ * The required keys and the keys that go together (design.md 9 and 12):
+ * the transport is chosen here, once, from what is configured.
+ */
+static int
+conf_check(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+
+	if (c->password != NULL && c->aws_secret != NULL)
+		return conf_error(p, "%s:%zu: aws_secret_access_key: set "
+		    "together with password (line %zu); keep only one",
+		    p->path, p->seen[KEY_AWS_SECRET], p->seen[KEY_PASSWORD]);
+	if (c->aws_key_id == NULL && c->username != NULL &&
+	    (c->aws_key_id = strdup(c->username)) == NULL) {
+		p->oom = 1;
+		return conf_error(p, "%s: out of memory", p->path);
+	}
+	c->api_ok = c->aws_secret != NULL && c->aws_key_id != NULL &&
+	    c->region != NULL;
+	if (c->transport == CONF_TRANSPORT_AUTO)
+		c->transport = c->username != NULL && (c->password != NULL ||
+		    c->aws_secret != NULL) ? CONF_TRANSPORT_SMTP :
+		    c->aws_secret != NULL ? CONF_TRANSPORT_API :
+		    CONF_TRANSPORT_SMTP;
+	if ((c->transport == CONF_TRANSPORT_SMTP ? conf_check_smtp(p) :
+	    conf_check_api(p)) == -1)
+		return -1;
 	if (c->region == NULL && c->host == NULL)
 		return conf_error(p, "%s: region: missing; add 'region' "
 		    "(like us-east-1) or 'host'", p->path);
@@ -711,6 +862,17 @@ conf_derive(struct conf_parse *p)
 		p->oom = 1;
 		return conf_error(p, "%s: host: out of memory", p->path);
 	}
+	/* The API's endpoint: SES's own for the region (ses.md 9.1). */
+	if (c->api_endpoint == NULL && c->region != NULL && (asprintf(
+	    &c->api_endpoint, "https://email.%s.amazonaws.com", c->region) ==
+	    -1 || asprintf(&c->api_host, "email.%s.amazonaws.com",
+	    c->region) == -1)) {
+		p->oom = 1;
+		return conf_error(p, "%s: api_endpoint: out of memory",
+		    p->path);
+	}
+	if (c->api_port == 0)
+		c->api_port = 443;
 	if (c->tls == CONF_TLS_STARTTLS && p->seen[KEY_PORT] == 0)
 		c->port = 587;
 	if (c->tls == CONF_TLS_DEFAULT)
@@ -737,6 +899,7 @@ conf_init(struct conf *c)
 	c->max_messages_per_connection = 100;
 	c->max_connection_age = 60;
 	c->log = CONF_LOG_SYSLOG;
+	c->api_fallback = 1;
 }
 
 /*
@@ -825,7 +988,8 @@ int
 conf_has_secret(const struct conf *c)
 {
 	return (c->password != NULL && c->password[0] != '\0') ||
-	    (c->aws_secret != NULL && c->aws_secret[0] != '\0');
+	    (c->aws_secret != NULL && c->aws_secret[0] != '\0') ||
+	    (c->aws_token != NULL && c->aws_token[0] != '\0');
 }
 
 /*
@@ -859,7 +1023,15 @@ conf_free(struct conf *c)
 {
 	creds_free_secret(c->password);
 	creds_free_secret(c->aws_secret);
-	c->password = c->aws_secret = NULL;
+	creds_free_secret(c->aws_token);
+	c->password = c->aws_secret = c->aws_token = NULL;
+	free(c->aws_key_id);
+	free(c->api_endpoint);
+	free(c->api_host);
+	free(c->proxy);
+	free(c->proxy_host);
+	c->aws_key_id = c->api_endpoint = c->api_host = NULL;
+	c->proxy = c->proxy_host = NULL;
 	free(c->region);
 	free(c->host);
 	free(c->username);

@@ -124,6 +124,8 @@ creds_prepare(struct conf *c, char *err, size_t errlen)
 {
 	char *pass;
 
+	if (c->transport == CONF_TRANSPORT_API)
+		return 0;
 	if (c->aws_secret == NULL) {
 		if (c->password != NULL)
 			return 0;
@@ -153,8 +155,11 @@ creds_prepare(struct conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	c->password = pass;
-	creds_free_secret(c->aws_secret);
-	c->aws_secret = NULL;
+	/* Kept only where the API may sign with it (fallback). */
+	if (!c->api_ok || !c->api_fallback) {
+		creds_free_secret(c->aws_secret);
+		c->aws_secret = NULL;
+	}
 	return 0;
 }
 
@@ -206,6 +211,8 @@ creds_wipe(struct conf *c)
 {
 	creds_free_secret(c->password);
 	creds_free_secret(c->aws_secret);
+	creds_free_secret(c->aws_token);
 	c->password = NULL;
 	c->aws_secret = NULL;
+	c->aws_token = NULL;
 }

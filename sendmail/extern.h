@@ -105,6 +105,12 @@ enum conf_tls {
 	CONF_TLS_STARTTLS
 };
 
+enum conf_transport {
+	CONF_TRANSPORT_AUTO = 0,	/* SMTP when it has credentials, else API */
+	CONF_TRANSPORT_SMTP,
+	CONF_TRANSPORT_API
+};
+
 enum conf_log {
 	CONF_LOG_SYSLOG = 0,
 	CONF_LOG_STDERR,
@@ -122,6 +128,18 @@ struct conf {
 	char		*username;
 	char		*password;	/* secret: wiped by creds_wipe() */
 	char		*aws_secret;	/* secret: wiped by creds_wipe() */
+	char		*aws_token;	/* secret: aws_session_token */
+	char		*aws_key_id;	/* aws_access_key_id, else username */
+	/* After parsing: SMTP or API, never AUTO. */
+	enum conf_transport transport;
+	int		 api_fallback;	/* SMTP unreachable: the API */
+	int		 api_ok;	/* the API's keys are configured */
+	char		*api_endpoint;	/* https://HOST[:PORT] */
+	char		*api_host;	/* its HOST and PORT */
+	int		 api_port;
+	char		*proxy;		/* http://HOST:PORT, or NULL */
+	char		*proxy_host;
+	int		 proxy_port;
 	char		*ca_file;
 	char		*from;
 	/* verified_domains: domains, addresses */
