@@ -62,8 +62,9 @@ enum fail_kind {
 	FAIL_TLS_VERIFY,	/* certificate or version refused: permanent */
 	FAIL_NOTLS,		/* STARTTLS not offered: permanent */
 	FAIL_NOAUTH,		/* neither AUTH PLAIN nor LOGIN offered */
-	FAIL_PROTOCOL,		/* the server broke SMTP framing */
-	FAIL_REPLY		/* an SMTP reply refused: see code and stage */
+	FAIL_PROTOCOL,		/* the server broke SMTP or HTTP framing */
+	FAIL_REPLY,		/* an SMTP reply refused: see code and stage */
+	FAIL_API		/* an SES API error: HTTP status and type */
 };
 
 /*
@@ -91,7 +92,8 @@ enum smtp_stage {
 struct fail {
 	enum fail_kind	 kind;
 	enum smtp_stage	 stage;
-	int		 code;		/* SMTP reply code, 0 when none */
+	int		 code;		/* SMTP reply code or HTTP status */
+	char		 type[64];	/* FAIL_API: the error type */
 	int		 after_data;	/* lost after the final dot */
 	char		 text[SES_FAIL_TEXT];	/* sanitised, no secret */
 };
@@ -412,8 +414,9 @@ int	 msg_spool_close(struct spooler *sp, struct fail *f);
 
 /*
  * The wire writer: everything given to it (LF line ends; a bare CR or a
- * CR LF is taken for one too) goes out with CRLF, dot-stuffed, lines
- * over WIRE_LINE_MAX folded with CRLF SP.
+ * CR LF is taken for one too) goes out with CRLF, dot-stuffed (unless
+ * nostuff: the bytes SES stores, for the API), lines over WIRE_LINE_MAX
+ * folded with CRLF SP.
  */
 typedef int (*wire_sink)(void *arg, const void *buf, size_t len);
 struct wire {
@@ -421,6 +424,7 @@ struct wire {
 	void		*arg;
 	int		 bol;		/* at the beginning of a line */
 	int		 cr;		/* the last octet given was a CR */
+	int		 nostuff;	/* no dot-stuffing (set after init) */
 	size_t		 col;		/* octets on the current wire line */
 	long long	 total;		/* octets produced */
 	size_t		 nfolded;	/* lines folded */
@@ -801,6 +805,41 @@ void	 log_excerpt(char *dst, size_t dstlen, const char *src, size_t len);
 /* Leaf modules' reason: printf into err (cut if need be); returns -1. */
 int	 log_reason(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* apijson.c */
+/* A growable text: the request body around the message. */
+struct api_body {
+	char		*buf;
+	size_t		 len, cap;
+};
+/* What an SES API answer said. */
+struct api_answer {
+	int		 status;	/* the HTTP status */
+	char		 id[128];	/* MessageId of a 200 */
+	char		 type[64];	/* the error type, printable */
+	char		 message[256];	/* the error text, printable */
+};
+/*
+ * s as a JSON string with its quotes, escaped (RFC 8259 7).  Returns the
+ * length written (NUL-terminated), or -1 when out is too small.
+ */
+ssize_t	 api_json_string(char *out, size_t outlen, const char *s);
+/*
+ * The SendEmail body before and after the base64 of the message: the
+ * sender, the recipients, the configuration set (or NULL).  0, or -1
+ * when memory ran out.  Free both with api_body_free().
+ */
+int	 api_body_parts(struct api_body *prefix, struct api_body *suffix,
+	    const char *sender, const char *const *rcpts, size_t n,
+	    const char *confset);
+void	 api_body_free(struct api_body *);
+/*
+ * Read an answer: the status, the x-amzn-ErrorType header (or NULL) and
+ * the body.  A 2xx fills a->id; an error a->type and a->message.  -1 for
+ * a 2xx with a body that holds no MessageId.
+ */
+int	 api_parse_answer(int status, const char *errtype, const char *body,
+	    size_t len, struct api_answer *a);
 
 /* fail.c */
 /* Set f's kind, stage and text (printf-style; made printable). */

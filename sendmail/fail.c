@@ -27,6 +27,7 @@ struct rule {
 	enum fail_kind	 kind;
 	enum smtp_stage	 stage;		/* ANY_STAGE matches all */
 	int		 lo, hi;	/* reply code range; 0 0: any */
+	const char	*type;		/* FAIL_API's error type, or NULL */
 	const char	*text;		/* substring of the reply, or NULL */
 	int		 transient;	/* the condition may pass */
 	int		 retry;		/* another attempt now may help */
@@ -50,6 +51,15 @@ static const char ADV_TLS[] =
     "check host (the name must match the certificate) and ca_file";
 static const char ADV_HOST[] =
     "check region and host in the configuration";
+static const char ADV_KEYS[] =
+    "check aws_access_key_id and aws_secret_access_key (the IAM keys, not "
+    "the SMTP credentials)";
+static const char ADV_CLOCK[] =
+    "check the keys, and this host's clock: AWS refuses a signature more "
+    "than 5 minutes off";
+static const char ADV_API_IAM[] =
+    "allow ses:SendRawEmail (and ses:SendEmail) for the IAM identity of "
+    "these keys";
 static const char ADV_RETRY[] =
     "the message was not sent; try again later";
 /* The caller's resource limits (setrlimit(2)), by what the system said. */
@@ -96,6 +106,56 @@ static const struct rule rules[] = {
 	    .advice = "check that host is the SES SMTP endpoint" },
 	{ .kind = FAIL_PROTOCOL, .ex = EX_PROTOCOL,
 	    .advice = "check that host and port are the SES SMTP endpoint" },
+	/*
+	 * The SES API (design.md 12): by the error type, as botocore reads
+	 * it; the daily quota by its text, whatever the type.
+	 */
+	{ .kind = FAIL_API, .text = "Daily message quota exceeded",
+	    .transient = 1, .ex = EX_TEMPFAIL, .advice = ADV_QUOTA },
+	{ .kind = FAIL_API, .lo = 429, .hi = 429, .transient = 1, .retry = 1,
+	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	{ .kind = FAIL_API, .type = "TooManyRequestsException",
+	    .transient = 1, .retry = 1, .ex = EX_TEMPFAIL,
+	    .advice = ADV_RETRY },
+	{ .kind = FAIL_API, .type = "Throttling", .transient = 1, .retry = 1,
+	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	{ .kind = FAIL_API, .type = "ThrottlingException", .transient = 1,
+	    .retry = 1, .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	{ .kind = FAIL_API, .lo = 500, .hi = 599, .transient = 1, .retry = 1,
+	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	{ .kind = FAIL_API, .type = "MessageRejected", .text = "not verified",
+	    .ex = EX_UNAVAILABLE, .advice = ADV_VERIFY },
+	{ .kind = FAIL_API, .type = "MessageRejected", .ex = EX_UNAVAILABLE },
+	{ .kind = FAIL_API, .type = "MailFromDomainNotVerifiedException",
+	    .ex = EX_UNAVAILABLE, .advice = ADV_VERIFY },
+	{ .kind = FAIL_API, .type = "AccountSuspendedException",
+	    .ex = EX_UNAVAILABLE,
+	    .advice = "SES suspended sending for this account: see the "
+	    "account dashboard in the SES console" },
+	{ .kind = FAIL_API, .type = "SendingPausedException",
+	    .ex = EX_UNAVAILABLE,
+	    .advice = "sending is paused for this account or configuration "
+	    "set: resume it in SES" },
+	{ .kind = FAIL_API, .type = "BadRequestException", .ex = EX_DATAERR },
+	{ .kind = FAIL_API, .type = "NotFoundException", .ex = EX_CONFIG,
+	    .advice = "check configuration_set: SES has no such configuration "
+	    "set in this region" },
+	{ .kind = FAIL_API, .type = "SignatureDoesNotMatch", .ex = EX_NOPERM,
+	    .advice = ADV_CLOCK },
+	{ .kind = FAIL_API, .type = "InvalidSignatureException",
+	    .ex = EX_NOPERM, .advice = ADV_CLOCK },
+	{ .kind = FAIL_API, .type = "UnrecognizedClientException",
+	    .ex = EX_NOPERM, .advice = ADV_KEYS },
+	{ .kind = FAIL_API, .type = "InvalidClientTokenId", .ex = EX_NOPERM,
+	    .advice = ADV_KEYS },
+	{ .kind = FAIL_API, .type = "AccessDeniedException", .ex = EX_NOPERM,
+	    .advice = ADV_API_IAM },
+	{ .kind = FAIL_API, .type = "ExpiredToken", .ex = EX_NOPERM,
+	    .advice = "the temporary keys expired: renew aws_session_token" },
+	{ .kind = FAIL_API, .type = "ExpiredTokenException", .ex = EX_NOPERM,
+	    .advice = "the temporary keys expired: renew aws_session_token" },
+	{ .kind = FAIL_API, .lo = 400, .hi = 499, .ex = EX_UNAVAILABLE },
+	{ .kind = FAIL_API, .ex = EX_PROTOCOL },
 	/* Retrying a used-up daily quota within a minute is pointless. */
 	{ .kind = FAIL_REPLY, .lo = 454, .hi = 454,
 	    .text = "Daily message quota exceeded", .transient = 1,
@@ -143,6 +203,8 @@ fail_rule(const struct fail *f)
 		if (r->lo != 0 && (f->code < r->lo || f->code > r->hi))
 			continue;
 		if (r->text != NULL && strcasestr(f->text, r->text) == NULL)
+			continue;
+		if (r->type != NULL && strcmp(f->type, r->type) != 0)
 			continue;
 		return r;
 	}

@@ -542,7 +542,8 @@ wire_put(struct wire *w, const char *p, size_t n)
 		}
 		w->cr = 0;
 		if (w->bol && p[i] == '.') {
-			if (wire_byte(w, '.') == -1)
+			/* Unstuffed, the line still folds where SMTP's does. */
+			if (!w->nostuff && wire_byte(w, '.') == -1)
 				return -1;
 			w->col++;
 		} else if (w->col >= WIRE_LINE_MAX) {

@@ -8,7 +8,7 @@
 # (bsd-mailx would pull in exim4).
 set -eu
 BUILD="gcc make autoconf automake pkg-config libgnutls28-dev libbsd-dev
-python3 openssl ca-certificates"
+libjansson-dev python3 openssl ca-certificates"
 TEST="$BUILD mandoc clang libclang-rt-14-dev swaks php-cli mutt s-nail git
 git-email libmailtools-perl time strace util-linux mount python3-botocore
 awscli"

@@ -14,8 +14,8 @@ mkdir -p "$work"
 srcs=$(ls "$top"/sendmail/*.c | grep -v '/main\.c$')
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 -DUNITTEST -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -I$top/sendmail -I$top/compat
-$(pkg-config --cflags gnutls libbsd-overlay)"
-libs=$(pkg-config --libs gnutls libbsd-overlay)
+$(pkg-config --cflags gnutls libbsd-overlay jansson)"
+libs=$(pkg-config --libs gnutls libbsd-overlay jansson)
 status=0
 for t in addr headers conf reply wire; do
 	# shellcheck disable=SC2086
