@@ -5,9 +5,10 @@
 
 /*
  * The secret: the SMTP password, as written in the configuration or
- * derived from the IAM secret access key (ses.md 4.2), and the AUTH
- * payloads made from it.  Every intermediate copy of a secret is wiped
- * with explicit_bzero() before its memory is released.
+ * derived from the IAM secret access key (ses.md 4.2, with sigv4.c's
+ * signing key), and the AUTH payloads made from it.  Every intermediate
+ * copy of a secret is wiped with explicit_bzero() before its memory is
+ * released.
  */
 #include <sys/types.h>
 
@@ -20,7 +21,6 @@
 
 #include "extern.h"
 
-#define CREDS_HMAC_LEN	32		/* SHA-256 */
 #define CREDS_PASS_LEN	44		/* base64 of 33 octets */
 #define CREDS_VERSION	0x04		/* the SigV4-based algorithm */
 
@@ -53,63 +53,32 @@ creds_b64(const void *p, size_t len)
 	return s;
 }
 
-/* One link of the chain: out = HMAC-SHA256(key, data). */
-static int
-creds_hmac(const void *key, size_t keylen, const char *data,
-    unsigned char out[CREDS_HMAC_LEN])
-{
-	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, data,
-	    strlen(data), out) < 0 ? -1 : 0;
-}
-
-/* k = HMAC-SHA256(k, data), through a wiped temporary (no aliasing). */
-static int
-creds_step(unsigned char k[CREDS_HMAC_LEN], const char *data)
-{
-	unsigned char t[CREDS_HMAC_LEN];
-	int rc;
-
-	if ((rc = creds_hmac(k, CREDS_HMAC_LEN, data, t)) == 0)
-		memcpy(k, t, sizeof(t));
-	explicit_bzero(t, sizeof(t));
-	return rc;
-}
-
 /*
- * ses.md 4.2: kDate = HMAC("AWS4" secret, "11111111"), then region,
- * "ses", "aws4_request", "SendRawEmail"; password = base64(0x04 kMessage).
+ * ses.md 4.2: the SigV4 signing key for date "11111111", the region and
+ * "ses" (sigv4.c's chain, the one in the tree), then kMessage =
+ * HMAC(key, "SendRawEmail"); password = base64(0x04 kMessage).
  */
 int
 creds_derive(const char *secret, const char *region, char *out,
     size_t outlen)
 {
-	const char *const chain[] = { region, "ses", "aws4_request",
-	    "SendRawEmail" };
-	unsigned char k[CREDS_HMAC_LEN], sig[1 + CREDS_HMAC_LEN];
-	char *key0, *b64;
-	size_t i, klen;
+	static const char msg[] = "SendRawEmail";
+	unsigned char k[SIGV4_KEY_LEN], sig[1 + SIGV4_KEY_LEN];
+	char *b64;
 	int rc;
 
 	if (secret == NULL || region == NULL || outlen < CREDS_PASS_LEN + 1)
 		return -1;
-	klen = 4 + strlen(secret);
-	if ((key0 = malloc(klen)) == NULL)
-		return -1;
-	memcpy(key0, "AWS4", 4);
-	memcpy(key0 + 4, secret, klen - 4);
-	rc = creds_hmac(key0, klen, "11111111", k);
-	explicit_bzero(key0, klen);
-	free(key0);
-	for (i = 0; rc == 0 && i < sizeof(chain) / sizeof(chain[0]); i++)
-		rc = creds_step(k, chain[i]);
+	rc = sigv4_signing_key(secret, "11111111", region, "ses", k);
+	if (rc == 0)
+		rc = sigv4_mac(k, msg, sizeof(msg) - 1, sig + 1);
+	explicit_bzero(k, sizeof(k));
 	b64 = NULL;
 	if (rc == 0) {
 		sig[0] = CREDS_VERSION;
-		memcpy(sig + 1, k, sizeof(k));
 		b64 = creds_b64(sig, sizeof(sig));
-		explicit_bzero(sig, sizeof(sig));
 	}
-	explicit_bzero(k, sizeof(k));
+	explicit_bzero(sig, sizeof(sig));
 	if (b64 == NULL)
 		return -1;
 	rc = strlcpy(out, b64, outlen) == CREDS_PASS_LEN ? 0 : -1;

@@ -872,6 +872,145 @@ int	 fail_names_rcpts(const struct result *r);
 /* The reply code -bs gives for a message that failed as f. */
 int	 fail_reply_code(const struct fail *f);
 
+/* ------------------------------------------------------------------ */
+/* AWS Signature Version 4 (sigv4.c), for the SES API and STS.        */
+
+#define SIGV4_KEY_LEN		32	/* SHA-256 and HMAC-SHA256 output */
+#define SIGV4_HEX_LEN		64	/* a hex digest or signature */
+#define SIGV4_DATE_LEN		16	/* "YYYYMMDDTHHMMSSZ" */
+#define SIGV4_SECRET_MAX	256	/* a secret access key, octets */
+#define SIGV4_MAX_HEADERS	16	/* headers the caller adds */
+#define SIGV4_MAX_PARAMS	64	/* query parameters */
+#define SIGV4_SCOPE_MAX		128	/* "DATE/REGION/SERVICE/aws4_request" */
+#define SIGV4_SIGNED_MAX	512	/* "content-type;host;..." */
+#define SIGV4_CREQ_MAX		16384	/* the canonical request */
+#define SIGV4_STS_MAX		256	/* the string to sign */
+#define SIGV4_AUTH_MAX		1024	/* the Authorization header value */
+/* The hex SHA-256 of an empty payload. */
+#define SIGV4_EMPTY_SHA256	\
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A streaming SHA-256 (GnuTLS's handle), for a body read in parts. */
+struct sigv4_hash {
+	void		*hd;
+};
+
+/* A header to sign besides host, x-amz-date, the token and content-type. */
+struct sigv4_header {
+	const char	*name;		/* any case: sent as given */
+	const char	*value;
+};
+
+/* One request to sign, as it will be sent. */
+struct sigv4_req {
+	const char	*method;	/* "POST" */
+	const char	*path;		/* as on the request line: "/v2/..." */
+	const char	*query;		/* after '?' as sent, or NULL */
+	const char	*host;		/* the Host header's value */
+	const char	*content_type;	/* the Content-Type value, or NULL */
+	const struct sigv4_header *headers;	/* more to sign, or NULL */
+	size_t		 nheaders;
+	const char	*payload_hash;	/* hex SHA-256 of the body */
+	const char	*region;	/* "us-east-1" */
+	const char	*service;	/* "ses", "sts" */
+	time_t		 when;		/* the signing time */
+};
+
+/* The keys that sign it.  Nothing here is copied but into wiped scratch. */
+struct sigv4_creds {
+	const char	*access_key_id;
+	const char	*secret;	/* secret */
+	const char	*token;		/* session token (secret), or NULL */
+};
+
+/*
+ * What sigv4_sign() made.  The caller sends Authorization, X-Amz-Date and,
+ * with a session token, X-Amz-Security-Token.  creq holds the session
+ * token: sigv4_wipe() the whole struct once the request is sent.
+ */
+struct sigv4 {
+	char		 amz_date[SIGV4_DATE_LEN + 1];	/* X-Amz-Date value */
+	char		 scope[SIGV4_SCOPE_MAX];
+	char		 signed_headers[SIGV4_SIGNED_MAX];
+	char		 creq[SIGV4_CREQ_MAX];	/* the canonical request */
+	char		 sts[SIGV4_STS_MAX];	/* the string to sign */
+	char		 signature[SIGV4_HEX_LEN + 1];
+	char		 authorization[SIGV4_AUTH_MAX];
+	const char	*err;		/* why sigv4_sign() failed */
+};
+
+/*
+ * Key material while it is worked on: "AWS4" + secret, the HMAC chain's
+ * links.  Callers of sigv4.c never see one; the unit tests check that it
+ * is all zero once a function returns.
+ */
+struct sigv4_scratch {
+	unsigned char	 k0[4 + SIGV4_SECRET_MAX];
+	unsigned char	 k[SIGV4_KEY_LEN];
+	unsigned char	 t[SIGV4_KEY_LEN];
+};
+
+/* sigv4.c */
+/*
+ * Sign rq with cr (the AWS documentation "Create a signed AWS API
+ * request"): the canonical request, the string to sign, the signing key
+ * and the Authorization value, all into out.  The path is normalised
+ * (empty and "." segments dropped, ".." applied) and each segment
+ * URI-encoded once more, as for every service but S3; the query's
+ * parameters are decoded, encoded again and sorted; header names are
+ * lower-cased and sorted, values trimmed, blank runs (and obs-folds)
+ * made one space, repeated names joined with ','.  Returns 0, or -1 with
+ * out->err saying which input was refused (too long, out of range, a
+ * control character, a header that sigv4 adds itself) and the rest of
+ * out zero.  Never logs; wipes every copy of a key it made.
+ */
+int	 sigv4_sign(const struct sigv4_req *rq, const struct sigv4_creds *cr,
+	    struct sigv4 *out);
+/* Wipe what sigv4_sign() made (the canonical request holds the token). */
+void	 sigv4_wipe(struct sigv4 *);
+/*
+ * The signing key: HMAC-SHA256 from "AWS4" secret through date (8
+ * digits), region, service and "aws4_request" (ses.md 9.3).  region and
+ * service are lower-case letters, digits and '-'.  The caller wipes key.
+ * Returns 0 or -1.
+ */
+int	 sigv4_signing_key(const char *secret, const char *date,
+	    const char *region, const char *service,
+	    unsigned char key[SIGV4_KEY_LEN]);
+/* out = HMAC-SHA256(key, msg): the chain's last link.  0 or -1. */
+int	 sigv4_mac(const unsigned char key[SIGV4_KEY_LEN], const void *msg,
+	    size_t len, unsigned char out[SIGV4_KEY_LEN]);
+/* The X-Amz-Date value of t, UTC ("20150830T123600Z").  0 or -1. */
+int	 sigv4_amz_date(time_t t, char out[SIGV4_DATE_LEN + 1]);
+/*
+ * URI-encode len octets of s as SigV4 wants it: RFC 3986 2.3 unreserved
+ * octets as they are, every other octet (and '/') as %XX, upper-case.
+ * out gets a NUL-terminated string.  Returns 0, or -1 when it does not
+ * fit in outlen.
+ */
+int	 sigv4_uri_encode(const char *s, size_t len, char *out,
+	    size_t outlen);
+/*
+ * SHA-256 of a body read in parts: init, update for each part, then
+ * final_hex (which ends it) or abort.  Each returns 0 or -1; after a
+ * failed update the hash is ended.
+ */
+int	 sigv4_hash_init(struct sigv4_hash *);
+int	 sigv4_hash_update(struct sigv4_hash *, const void *, size_t);
+int	 sigv4_hash_final_hex(struct sigv4_hash *,
+	    char hex[SIGV4_HEX_LEN + 1]);
+void	 sigv4_hash_abort(struct sigv4_hash *);
+/* The hex SHA-256 of len octets at p, at once.  0 or -1. */
+int	 sigv4_hash_hex(const void *p, size_t len,
+	    char hex[SIGV4_HEX_LEN + 1]);
+#ifdef UNITTEST
+int	 sigv4_derive(struct sigv4_scratch *s, const char *secret,
+	    const char *date, const char *region, const char *service);
+int	 sigv4_sign_in(const struct sigv4_req *rq,
+	    const struct sigv4_creds *cr, struct sigv4 *out,
+	    struct sigv4_scratch *s);
+#endif
+
 #ifdef UNITTEST
 /* File-local functions the unit tests reach (STATIC). */
 int	 smtp_check_line(const char *line, size_t len, int code);
