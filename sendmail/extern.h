@@ -556,6 +556,17 @@ ssize_t	 conn_readline(struct conn *c, char *buf, size_t len,
 	    struct fail *f);
 /* Is there unread input already buffered? (pipelining check) */
 int	 conn_pending(struct conn *c);
+/*
+ * Read up to len octets (what is buffered first, else one read within
+ * the timeout).  Returns how many (> 0), 0 at EOF, or -1 with f set
+ * (FAIL_NET on timeout or error).
+ */
+ssize_t	 conn_read(struct conn *c, void *buf, size_t len, struct fail *f);
+/*
+ * Wait at most ms for input.  Returns 1 when some is buffered, 0 when
+ * none came (not a failure), -1 with f set (FAIL_NET: EOF or error).
+ */
+int	 conn_wait(struct conn *c, int ms, struct fail *f);
 /* Buffered write; flushed when full or by conn_flush().  0 or -1. */
 int	 conn_write(struct conn *c, const void *buf, size_t len,
 	    struct fail *f);
