@@ -85,7 +85,11 @@ enum smtp_stage {
 	SMTP_STAGE_DATA,	/* the DATA command */
 	SMTP_STAGE_BODY,	/* sending the message, and the final dot */
 	SMTP_STAGE_QUIT,
-	SMTP_STAGE_FAILED	/* the session is unusable */
+	SMTP_STAGE_FAILED,	/* the session is unusable */
+	/* HTTP (http.c): sending a request, its head and its body ... */
+	SMTP_STAGE_REQUEST,
+	/* ... and reading the response, once the whole body was sent. */
+	SMTP_STAGE_RESPONSE
 };
 
 struct fail {
