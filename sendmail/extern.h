@@ -902,13 +902,14 @@ const char *http_resp_field(const struct http_resp *r, const char *name);
 int	 http_request(struct conn *c, const struct http_req *q,
 	    struct fail *f);
 /*
- * After a head sent with expect_continue: wait up to HTTP_CONTINUE_MS
- * (RFC 9110 10.1.1).  Returns 0 when the body is to be sent now (100
- * Continue came, or nothing within the bound), 1 when a final response
- * came instead (in r; the body must not be sent and the connection is not
- * reused), -1 with f set (stage SMTP_STAGE_REQUEST).
+ * After http_request(c, q, f) with q->expect_continue: wait up to
+ * HTTP_CONTINUE_MS (RFC 9110 10.1.1).  Returns 0 when the body is to be
+ * sent now (100 Continue came, or nothing within the bound), 1 when a
+ * final response came instead (in r; the body must not be sent and the
+ * connection is not reused), -1 with f set (stage SMTP_STAGE_REQUEST).
  */
-int	 http_continue(struct conn *c, struct http_resp *r, struct fail *f);
+int	 http_continue(struct conn *c, const struct http_req *q,
+	    struct http_resp *r, struct fail *f);
 /*
  * Read one response into r: interim 1xx skipped (101 refused), the body
  * by Content-Length, chunked, or until close, stored up to r->bodymax - 1

@@ -220,6 +220,19 @@ http_head_out(struct conn *c, const struct http_req *q, char *line,
 	return http_put(c, line, len, HTTP_SHOWN_ALL, f, "%s", "");
 }
 
+/* -v: the body the caller sends now, elided. */
+static void
+http_trace_body(long long length)
+{
+	char line[64];
+	int n;
+
+	if (length <= 0)
+		return;
+	n = snprintf(line, sizeof(line), "[body: %lld octets]", length);
+	log_smtp('>', line, (size_t)n, HTTP_SHOWN_ALL);
+}
+
 int
 http_request(struct conn *c, const struct http_req *q, struct fail *f)
 {
@@ -239,11 +252,9 @@ http_request(struct conn *c, const struct http_req *q, struct fail *f)
 		f->stage = SMTP_STAGE_REQUEST;
 		return -1;
 	}
-	if (q->length > 0) {
-		rv = snprintf(line, sizeof(line), "[body: %lld octets]",
-		    q->length);
-		log_smtp('>', line, (size_t)rv, HTTP_SHOWN_ALL);
-	}
+	/* With Expect, the body goes when http_continue() says so. */
+	if (!q->expect_continue)
+		http_trace_body(q->length);
 	return 0;
 }
 
@@ -786,8 +797,8 @@ http_response(struct conn *c, struct http_resp *r, struct fail *f)
  * for 100 Continue; a server that does not know the expectation says
  * nothing, and the body goes after the bound.
  */
-int
-http_continue(struct conn *c, struct http_resp *r, struct fail *f)
+static int
+http_expect(struct conn *c, struct http_resp *r, struct fail *f)
 {
 	struct http_io h;
 	long long end, left;
@@ -819,6 +830,17 @@ http_continue(struct conn *c, struct http_resp *r, struct fail *f)
 		return http_failed(&h, SMTP_STAGE_REQUEST);
 	r->keep_alive = 0;
 	return 1;
+}
+
+int
+http_continue(struct conn *c, const struct http_req *q, struct http_resp *r,
+    struct fail *f)
+{
+	int rv;
+
+	if ((rv = http_expect(c, r, f)) == 0)
+		http_trace_body(q->length);
+	return rv;
 }
 
 /* ------------------------------------------------------------------ */

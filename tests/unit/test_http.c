@@ -627,39 +627,57 @@ static void
 test_continue(void)
 {
 	struct http_resp r;
+	struct http_req q;
 	struct fail f;
+	const char *t;
 	long long t0;
 
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.target = "/";
+	q.host = "h";
+	q.length = 5;
+	q.expect_continue = 1;
 	setup(2);
 	serve("HTTP/1.1 100 Continue\r\n\r\n", 0);
 	http_resp_init(&r, keep, body, sizeof(body));
-	is_int(http_continue(&c, &r, &f), 0, "100 Continue: send the body");
+	trace_start();
+	is_int(http_request(&c, &q, &f), 0, "a request with Expect");
+	ok(strstr(heard(), "\r\nExpect: 100-continue\r\n\r\n") != NULL,
+	    "  says so");
+	is_int(http_continue(&c, &q, &r, &f), 0, "100 Continue: send the body");
+	t = trace_end();
+	ok(strstr(t, "> Expect: 100-continue\n> \n< HTTP/1.1 100 Continue\n"
+	    "< \n> [body: 5 octets]\n") != NULL,
+	    "  the body traced when it goes");
 	serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0);
 	is_int(http_response(&c, &r, &f), 200, "  then the final response");
 
 	setup(5);
 	t0 = net_now_ms();
-	is_int(http_continue(&c, &r, &f), 0, "a silent server: send anyway");
+	is_int(http_continue(&c, &q, &r, &f), 0, "a silent server: send anyway");
 	ok(net_now_ms() - t0 >= 900 && net_now_ms() - t0 < 2000,
 	    "  after about %d ms", HTTP_CONTINUE_MS);
 
 	setup(2);
 	serve("HTTP/1.1 417 Expectation Failed\r\nContent-Length: 3\r\n\r\n"
 	    "no!", 0);
-	is_int(http_continue(&c, &r, &f), 1, "a final response instead");
+	trace_start();
+	is_int(http_continue(&c, &q, &r, &f), 1, "a final response instead");
+	ok(strstr(trace_end(), "[body: 5") == NULL, "  no body traced");
 	is_int(r.status, 417, "  its status");
 	is_str(body, "no!", "  its body");
 	ok(!r.keep_alive, "  and the connection is done");
 
 	setup(2);
 	serve("", 1);
-	is_int(http_continue(&c, &r, &f), -1, "a server that closes");
+	is_int(http_continue(&c, &q, &r, &f), -1, "a server that closes");
 	is_int(f.kind, FAIL_NET, "  is the network's");
 	is_int(f.stage, SMTP_STAGE_REQUEST, "  before the body was sent");
 
 	setup(2);
 	serve("HTTP/1.1 101 Switching Protocols\r\n\r\n", 0);
-	is_int(http_continue(&c, &r, &f), -1, "101 instead of 100");
+	is_int(http_continue(&c, &q, &r, &f), -1, "101 instead of 100");
 	is_int(f.kind, FAIL_PROTOCOL, "  is refused");
 }
 
