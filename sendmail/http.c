@@ -15,7 +15,7 @@
  * the request smuggling class, RFC 9112 6.3 and 11.2) is refused, never
  * guessed at.
  *
- * Choices, each where RFC 9112 leaves one:
+ * Choices:
  * - A bare LF ends a line as CRLF does (2.2 allows it; curl, Go and
  *   Python do the same).  A CR anywhere else, or a NUL, is refused.
  * - Obsolete line folding is refused (5.2 has a user agent unfold it;
