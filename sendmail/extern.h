@@ -86,7 +86,11 @@ enum smtp_stage {
 	SMTP_STAGE_DATA,	/* the DATA command */
 	SMTP_STAGE_BODY,	/* sending the message, and the final dot */
 	SMTP_STAGE_QUIT,
-	SMTP_STAGE_FAILED	/* the session is unusable */
+	SMTP_STAGE_FAILED,	/* the session is unusable */
+	/* HTTP (http.c): sending a request, its head and its body ... */
+	SMTP_STAGE_REQUEST,
+	/* ... and reading the response, once the whole body was sent. */
+	SMTP_STAGE_RESPONSE
 };
 
 struct fail {
@@ -578,6 +582,17 @@ ssize_t	 conn_readline(struct conn *c, char *buf, size_t len,
 	    struct fail *f);
 /* Is there unread input already buffered? (pipelining check) */
 int	 conn_pending(struct conn *c);
+/*
+ * Read up to len octets (what is buffered first, else one read within
+ * the timeout).  Returns how many (> 0), 0 at EOF, or -1 with f set
+ * (FAIL_NET on timeout or error).
+ */
+ssize_t	 conn_read(struct conn *c, void *buf, size_t len, struct fail *f);
+/*
+ * Wait at most ms for input.  Returns 1 when some is buffered, 0 when
+ * none came (not a failure), -1 with f set (FAIL_NET: EOF or error).
+ */
+int	 conn_wait(struct conn *c, int ms, struct fail *f);
 /* Buffered write; flushed when full or by conn_flush().  0 or -1. */
 int	 conn_write(struct conn *c, const void *buf, size_t len,
 	    struct fail *f);
@@ -1010,6 +1025,105 @@ int	 sigv4_sign_in(const struct sigv4_req *rq,
 	    const struct sigv4_creds *cr, struct sigv4 *out,
 	    struct sigv4_scratch *s);
 #endif
+/* HTTP/1.1 client (http.c), for the SES API over the same conn.      */
+
+#define HTTP_LINE_MAX		8192	/* a status, field or chunk line */
+#define HTTP_FIELDS_MAX		100	/* field lines in a head or trailer */
+#define HTTP_HEAD_MAX		65536	/* octets of one response head */
+#define HTTP_BODY_LIMIT		(1024 * 1024)	/* largest body read */
+#define HTTP_INTERIM_MAX	8	/* 1xx responses before the final */
+#define HTTP_CONTINUE_MS	1000	/* the wait for 100 Continue */
+#define HTTP_KEEP_MAX		8	/* fields a response keeps */
+#define HTTP_VALUE_MAX		256	/* a kept field's value, printable */
+
+/* A request field: name and value, without CR or LF. */
+struct http_field {
+	const char	*name;
+	const char	*value;
+};
+
+struct http_req {
+	const char	*method;	/* "POST" */
+	const char	*target;	/* "/v2/email/outbound-emails" */
+	const char	*host;		/* Host: "name" or "name:port" */
+	/* The caller's fields, in order (never Host, Content-Length,
+	 * Transfer-Encoding or Expect: this file sends those). */
+	const struct http_field *fields;
+	size_t		 nfields;
+	long long	 length;	/* Content-Length; -1: no body */
+	int		 expect_continue;	/* send Expect: 100-continue */
+};
+
+struct http_resp {
+	/* Set by http_resp_init(); method by the caller for HEAD. */
+	const char	*const *keep;	/* names of fields to keep, NULL
+					 * ended, at most HTTP_KEEP_MAX */
+	char		*body;		/* the body, NUL-terminated; or NULL */
+	size_t		 bodymax;	/* its size */
+	const char	*method;	/* HEAD, CONNECT: RFC 9112 6.3 */
+	/* Filled by http_response(). */
+	int		 status;	/* 100-599 */
+	int		 version;	/* 10: HTTP/1.0, 11: HTTP/1.1 */
+	char		 reason[128];	/* sanitised */
+	int		 keep_alive;	/* may carry another request */
+	long long	 length;	/* Content-Length, -1 when none */
+	int		 chunked;
+	char		 kept[HTTP_KEEP_MAX][HTTP_VALUE_MAX];	/* sanitised */
+	unsigned int	 have;		/* bit i: keep[i] came */
+	size_t		 bodylen;	/* octets stored in body */
+	size_t		 total;		/* octets the body had */
+	int		 truncated;	/* total > bodylen */
+};
+
+/* http.c */
+/*
+ * Prepare r for a response: the fields to keep (NULL: none), the body's
+ * buffer (NULL: the body is read and dropped) and its size.
+ */
+void	 http_resp_init(struct http_resp *r, const char *const *keep,
+	    char *body, size_t bodymax);
+/* The value of a kept field (case-insensitive name), or NULL. */
+const char *http_resp_field(const struct http_resp *r, const char *name);
+/*
+ * Write and flush a request head: request line, Host, q's fields,
+ * Content-Length when q->length >= 0, Expect when asked.  The caller then
+ * writes exactly q->length octets with conn_write() and conn_flush().  At
+ * -v, Authorization, Proxy-Authorization and X-Amz-Security-Token show
+ * their name only; the write buffer is wiped.  Returns 0, or -1 with f
+ * set (stage SMTP_STAGE_REQUEST; FAIL_SOFTWARE for a field that is no
+ * token or holds a line break, else as conn_write()).
+ */
+int	 http_request(struct conn *c, const struct http_req *q,
+	    struct fail *f);
+/*
+ * After http_request(c, q, f) with q->expect_continue: wait up to
+ * HTTP_CONTINUE_MS (RFC 9110 10.1.1).  Returns 0 when the body is to be
+ * sent now (100 Continue came, or nothing within the bound), 1 when a
+ * final response came instead (in r; the body must not be sent and the
+ * connection is not reused), -1 with f set (stage SMTP_STAGE_REQUEST).
+ */
+int	 http_continue(struct conn *c, const struct http_req *q,
+	    struct http_resp *r, struct fail *f);
+/*
+ * Read one response into r: interim 1xx skipped (101 refused), the body
+ * by Content-Length, chunked, or until close, stored up to r->bodymax - 1
+ * octets and the rest dropped; refused above HTTP_BODY_LIMIT.  Returns the
+ * status, or -1 with f set (stage SMTP_STAGE_RESPONSE; FAIL_NET for EOF,
+ * reset or timeout, FAIL_PROTOCOL for a malformed or ambiguous response).
+ * r->keep_alive is 0 after any failure.
+ */
+int	 http_response(struct conn *c, struct http_resp *r, struct fail *f);
+/*
+ * Ask the proxy c is connected to for a tunnel to host:port (RFC 9110
+ * 9.3.6), with a Proxy-Authorization value when auth is not NULL.  On a
+ * 2xx, c->host and c->port become the target's, so conn_start_tls()
+ * verifies the target's certificate (c->addr stays the proxy's).  Returns
+ * 0, or -1 with f set (stage SMTP_STAGE_CONNECT, code the proxy's status):
+ * 407 and other 4xx FAIL_CONFIG, 5xx (could not reach the target)
+ * FAIL_NET, a malformed answer or data before TLS FAIL_PROTOCOL.
+ */
+int	 http_connect(struct conn *c, const char *host, int port,
+	    const char *auth, struct fail *f);
 
 #ifdef UNITTEST
 /* File-local functions the unit tests reach (STATIC). */

@@ -269,6 +269,8 @@ fail_stage_name(enum smtp_stage stage)
 		[SMTP_STAGE_BODY] = "end of data",
 		[SMTP_STAGE_QUIT] = "QUIT",
 		[SMTP_STAGE_FAILED] = "",
+		[SMTP_STAGE_REQUEST] = "HTTP request",
+		[SMTP_STAGE_RESPONSE] = "HTTP response",
 	};
 
 	if ((size_t)stage >= sizeof(names) / sizeof(names[0]))

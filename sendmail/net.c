@@ -386,7 +386,10 @@ conn_start_tls(struct conn *c, const char *ca_file, struct fail *f)
 	return 0;
 }
 
-/* Fill rbuf: 1 got data, 0 EOF, -1 error with f set. */
+/*
+ * Fill rbuf: 1 got data, 0 EOF, -1 error with f set, -2 nothing came
+ * before deadline (f set as well).
+ */
 static int
 conn_fill(struct conn *c, long long deadline, struct fail *f)
 {
@@ -406,7 +409,7 @@ conn_fill(struct conn *c, long long deadline, struct fail *f)
 				fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
 				    "no reply from %s[%s] within %d s", c->host,
 				    c->addr, c->timeout);
-				return -1;
+				return -2;
 			case -1:
 				fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
 				    "waiting for %s[%s]: %s", c->host, c->addr,
@@ -458,7 +461,7 @@ conn_readline(struct conn *c, char *buf, size_t len, struct fail *f)
 			    c->host, c->addr, len - 1);
 			return -1;
 		}
-		if ((rv = conn_fill(c, deadline, f)) == -1)
+		if ((rv = conn_fill(c, deadline, f)) < 0)
 			return -1;
 		if (rv == 0) {
 			fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
@@ -485,6 +488,50 @@ int
 conn_pending(struct conn *c)
 {
 	return c->rlen > c->rpos;
+}
+
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len, struct fail *f)
+{
+	size_t n;
+	int rv;
+
+	if (c->rpos == c->rlen) {
+		rv = conn_fill(c, net_now_ms() + c->timeout * 1000LL, f);
+		if (rv <= 0)
+			return rv < 0 ? -1 : 0;
+	}
+	n = c->rlen - c->rpos;
+	if (n > len)
+		n = len;
+	memcpy(buf, c->rbuf + c->rpos, n);
+	c->rpos += n;
+	return (ssize_t)n;
+}
+
+/*
+ * A short wait that is no failure when nothing comes (HTTP's 100-continue
+ * bound): the timeout's "no reply" goes to a scratch struct fail.  Over
+ * TLS, a record that holds no data (a TLS 1.3 session ticket) is read
+ * and the wait goes on.
+ */
+int
+conn_wait(struct conn *c, int ms, struct fail *f)
+{
+	struct fail tmp;
+	int rv;
+
+	if (conn_pending(c))
+		return 1;
+	memset(&tmp, 0, sizeof(tmp));
+	if ((rv = conn_fill(c, net_now_ms() + ms, &tmp)) == -2)
+		return 0;
+	if (rv == -1)
+		*f = tmp;
+	else if (rv == 0)
+		fail_set(f, FAIL_NET, SMTP_STAGE_NONE,
+		    "%s[%s] closed the connection", c->host, c->addr);
+	return rv == 1 ? 1 : -1;
 }
 
 /*
