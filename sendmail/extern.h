@@ -498,6 +498,7 @@ struct result {
 	char		 id[128];	/* SES message id of the last accept */
 	int		 ntx_ok;	/* transactions accepted */
 	int		 possible_dup;	/* a retry after a loss past the dot */
+	int		 via_api;	/* the last attempt used the SES API */
 	struct fail	 fail;		/* FAIL_NONE when all accepted */
 };
 
@@ -704,9 +705,15 @@ const char *smtp_info(const struct smtp *s, int which);
 int	 smtp_probe_data(struct smtp *s, const char *from, const char *rcpt,
 	    size_t len, struct fail *f);
 
+/* A connection to SES, by one transport or the other (retry.c's). */
+struct link {
+	struct smtp	*smtp;		/* SMTP, or */
+	struct api	*api;		/* the API; both NULL: none open */
+};
+
 /* An SES session kept open between messages (-bs). */
 struct session {
-	struct smtp	*s;		/* NULL: none open */
+	struct link	 l;
 	double		 opened;	/* retry_elapsed() when opened */
 	double		 used;		/* ... when last used */
 	int		 nmsgs;		/* messages sent on it */
@@ -820,6 +827,27 @@ void	 log_excerpt(char *dst, size_t dstlen, const char *src, size_t len);
 /* Leaf modules' reason: printf into err (cut if need be); returns -1. */
 int	 log_reason(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* api.c */
+struct api;
+/*
+ * Connect to the SES API endpoint (through the proxy's tunnel when one
+ * is configured) and start TLS.  relay gets "HOST[IP]:PORT".  NULL with
+ * f set on failure (as conn_open() and conn_start_tls()).
+ */
+struct api *api_open(const struct conf *c, char *relay, size_t relaylen,
+	    struct fail *f);
+/*
+ * One SendEmail call for t's recipients: the message of p, raw, in
+ * base64.  Returns 0 (t->id set to SES's MessageId), or -1 with t->fail
+ * set: FAIL_API (SES's status and error type), FAIL_NET or
+ * FAIL_PROTOCOL; after_data when the whole request went and no answer
+ * came (SES may have taken the message).
+ */
+int	 api_send(struct api *a, struct plan *p, struct txn *t);
+/* May the connection carry another call (keep-alive, nothing failed)? */
+int	 api_reusable(const struct api *a);
+void	 api_close(struct api *a);
 
 /* apijson.c */
 /* A growable text: the request body around the message. */

@@ -225,7 +225,8 @@ log_summary(const struct plan *p, const struct result *r,
 	}
 	log_sesid(id, sizeof(id), r, c);
 	if (r->fail.kind == FAIL_NONE)
-		(void)snprintf(reply, sizeof(reply), "250 Ok %s", r->id);
+		(void)snprintf(reply, sizeof(reply), r->via_api ?
+		    "200 MessageId %s" : "250 Ok %s", r->id);
 	else
 		(void)snprintf(reply, sizeof(reply), "%s", r->fail.text);
 	log_info("from=<%s> to=%s size=%lld relay=%s attempts=%d "

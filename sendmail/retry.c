@@ -76,12 +76,30 @@ retry_next_batch(const struct plan *p, size_t max, size_t *idx)
  */
 #define RETRY_IDLE_MAX	8.0
 
+/* Is l open, and not an API connection SES has closed meanwhile? */
 static int
-retry_session_fresh(const struct conf *c, const struct session *ss)
+retry_link_open(const struct link *l)
+{
+	return l->smtp != NULL || (l->api != NULL && api_reusable(l->api));
+}
+
+static void
+retry_link_close(struct link *l)
+{
+	smtp_close(l->smtp);
+	api_close(l->api);
+	l->smtp = NULL;
+	l->api = NULL;
+}
+
+static int
+retry_session_fresh(const struct conf *c, const struct session *ss,
+    enum conf_transport via)
 {
 	double now = retry_elapsed();
 
-	return ss != NULL && ss->s != NULL &&
+	return ss != NULL && retry_link_open(&ss->l) &&
+	    (via == CONF_TRANSPORT_API) == (ss->l.api != NULL) &&
 	    ss->nmsgs < c->max_messages_per_connection &&
 	    now - ss->opened < (double)c->max_connection_age &&
 	    now - ss->used < RETRY_IDLE_MAX;
@@ -90,42 +108,83 @@ retry_session_fresh(const struct conf *c, const struct session *ss)
 void
 retry_session_close(struct session *ss)
 {
-	if (ss == NULL)
-		return;
-	smtp_close(ss->s);
-	ss->s = NULL;
+	if (ss != NULL)
+		retry_link_close(&ss->l);
 }
 
 /* One attempt's state and outcome. */
 struct attempt {
 	int		 verbose;
+	enum conf_transport via;	/* this message's transport */
 	int		 reused;	/* the kept session, not a new one */
 	struct fail	 fail;		/* why the attempt failed */
 	struct fail	 refused;	/* a recipient refused: no failure */
 };
 
-/* Connect, or take the kept session while SES would still keep it. */
-static struct smtp *
-retry_connect(const struct conf *c, struct session *ss, struct result *r,
+/* A new connection by a->via. */
+static int
+retry_link_new(const struct conf *c, struct link *l, struct result *r,
     struct attempt *a)
 {
-	struct smtp *s;
+	memset(l, 0, sizeof(*l));
+	if (a->via == CONF_TRANSPORT_API)
+		l->api = api_open(c, r->relay, sizeof(r->relay), &a->fail);
+	else
+		l->smtp = smtp_open(c, a->verbose, r->relay,
+		    sizeof(r->relay), &a->fail);
+	return l->smtp != NULL || l->api != NULL ? 0 : -1;
+}
 
-	if ((a->reused = retry_session_fresh(c, ss))) {
+/*
+ * No SMTP connection on any address (refused, silent, closed before the
+ * greeting) while the API's keys are there: this message goes by the API
+ * (api_fallback, design.md 12), through firewalls that block SMTP.
+ */
+static int
+retry_fallback(const struct conf *c, struct attempt *a)
+{
+	const struct fail *f = &a->fail;
+
+	if (a->via != CONF_TRANSPORT_SMTP || !c->api_ok || !c->api_fallback ||
+	    f->kind != FAIL_NET || (f->stage != SMTP_STAGE_CONNECT &&
+	    f->stage != SMTP_STAGE_GREETING))
+		return 0;
+	log_warn("no SMTP connection to %s (%s): sending through the SES "
+	    "API at %s instead (api_fallback)", c->host, f->text,
+	    c->api_endpoint);
+	a->via = CONF_TRANSPORT_API;
+	memset(&a->fail, 0, sizeof(a->fail));
+	return 1;
+}
+
+/* Connect, or take the kept session while SES would still keep it. */
+static int
+retry_connect(const struct conf *c, struct session *ss, struct result *r,
+    struct attempt *a, struct link *l)
+{
+	if ((a->reused = retry_session_fresh(c, ss, a->via))) {
 		(void)strlcpy(r->relay, ss->relay, sizeof(r->relay));
-		return ss->s;
+		*l = ss->l;
+		return 0;
 	}
 	retry_session_close(ss);
-	if ((s = smtp_open(c, a->verbose, r->relay, sizeof(r->relay),
-	    &a->fail)) == NULL)
-		return NULL;
+	if (retry_link_new(c, l, r, a) == -1 && (!retry_fallback(c, a) ||
+	    retry_link_new(c, l, r, a) == -1))
+		return -1;
 	if (ss != NULL) {
-		ss->s = s;
+		ss->l = *l;
 		ss->opened = retry_elapsed();
 		ss->nmsgs = 0;
 		(void)strlcpy(ss->relay, r->relay, sizeof(ss->relay));
 	}
-	return s;
+	return 0;
+}
+
+static int
+retry_link_send(struct link *l, struct plan *p, struct txn *t)
+{
+	return l->api != NULL ? api_send(l->api, p, t) :
+	    smtp_send(l->smtp, p, t);
 }
 
 /*
@@ -138,13 +197,14 @@ static int
 retry_attempt(const struct conf *c, struct plan *p, struct session *ss,
     struct result *r, struct attempt *a)
 {
-	struct smtp *s;
+	struct link l;
 	struct txn t;
 	size_t *idx, i;
 	int rv = 0;
 
-	if ((s = retry_connect(c, ss, r, a)) == NULL)
+	if (retry_connect(c, ss, r, a, &l) == -1)
 		return -1;
+	r->via_api = l.api != NULL;
 	if ((idx = reallocarray(NULL, (size_t)c->max_recipients,
 	    sizeof(*idx))) == NULL) {
 		fail_set(&a->fail, FAIL_OS, SMTP_STAGE_MAIL, "out of memory");
@@ -155,7 +215,7 @@ retry_attempt(const struct conf *c, struct plan *p, struct session *ss,
 	t.refused = &a->refused;
 	while (rv == 0 && (t.n = retry_next_batch(p,
 	    (size_t)c->max_recipients, idx)) > 0) {
-		if ((rv = smtp_send(s, p, &t)) == -1) {
+		if ((rv = retry_link_send(&l, p, &t)) == -1) {
 			a->fail = t.fail;
 			break;
 		}
@@ -170,9 +230,9 @@ retry_attempt(const struct conf *c, struct plan *p, struct session *ss,
 	}
 	free(idx);
 	if (ss == NULL || rv == -1) {
-		smtp_close(s);
+		retry_link_close(&l);
 		if (ss != NULL)
-			ss->s = NULL;
+			memset(&ss->l, 0, sizeof(ss->l));
 	} else {
 		ss->nmsgs++;
 		ss->used = retry_elapsed();
@@ -191,6 +251,7 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 
 	memset(&a, 0, sizeof(a));
 	a.verbose = verbose;
+	a.via = c->transport;
 	max_attempts = c->nretry_delays + 1;
 	for (r->attempts = 1;; r->attempts++) {
 		memset(&a.fail, 0, sizeof(a.fail));
