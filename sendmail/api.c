@@ -374,10 +374,26 @@ api_open(const struct conf *c, char *relay, size_t relaylen,
 	return a;
 }
 
+/*
+ * Kept alive, and not closed by SES meanwhile: a server that closed an
+ * idle connection has left an EOF (or a close_notify) to read, found
+ * here before a request is spent on it (a request sent on a connection
+ * the server is closing is lost after it went: a possible duplicate).
+ */
 int
-api_reusable(const struct api *a)
+api_reusable(struct api *a)
 {
-	return a != NULL && a->reusable;
+	struct fail f;
+
+	memset(&f, 0, sizeof(f));
+	if (a == NULL || !a->reusable)
+		return 0;
+	if (conn_wait(&a->c, 0, &f) != 0) {
+		log_warn("the kept connection to %s was closed by %s; "
+		    "reconnecting", a->conf->api_host, a->c.host);
+		a->reusable = 0;
+	}
+	return a->reusable;
 }
 
 void

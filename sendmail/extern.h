@@ -845,8 +845,11 @@ struct api *api_open(const struct conf *c, char *relay, size_t relaylen,
  * came (SES may have taken the message).
  */
 int	 api_send(struct api *a, struct plan *p, struct txn *t);
-/* May the connection carry another call (keep-alive, nothing failed)? */
-int	 api_reusable(const struct api *a);
+/*
+ * May the connection carry another call: kept alive, nothing failed, and
+ * not closed by SES while it sat idle (checked now, without waiting)?
+ */
+int	 api_reusable(struct api *a);
 void	 api_close(struct api *a);
 
 /* apijson.c */

@@ -78,7 +78,7 @@ retry_next_batch(const struct plan *p, size_t max, size_t *idx)
 
 /* Is l open, and not an API connection SES has closed meanwhile? */
 static int
-retry_link_open(const struct link *l)
+retry_link_open(struct link *l)
 {
 	return l->smtp != NULL || (l->api != NULL && api_reusable(l->api));
 }
@@ -93,7 +93,7 @@ retry_link_close(struct link *l)
 }
 
 static int
-retry_session_fresh(const struct conf *c, const struct session *ss,
+retry_session_fresh(const struct conf *c, struct session *ss,
     enum conf_transport via)
 {
 	double now = retry_elapsed();
