@@ -367,8 +367,8 @@ fail_reply_code(const struct fail *f)
 		return 550;
 	if (f->kind == FAIL_REPLY && f->code >= 400 && f->code < 600)
 		return f->code;
-	return fail_transient(f) || f->kind == FAIL_CONFIG ||
-	    f->kind == FAIL_OS ? 451 : 554;
+	return fail_transient(f) || fail_exit(f) == EX_CONFIG ||
+	    fail_exit(f) == EX_OSERR ? 451 : 554;
 }
 
 /* "deferred" when the failure may pass, else "bounced" (the log line). */
