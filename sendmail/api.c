@@ -8,7 +8,8 @@
  * SendEmail call with raw content, SigV4-signed with the IAM keys, over
  * the same struct conn and TLS as SMTP (through a CONNECT proxy when one
  * is configured).  A new connection costs TCP, TLS and the request: three
- * round trips where SMTP needs eight.  The body is
+ * round trips where SMTP needs eight.  --check's GetAccount is a signed
+ * GET over the same.  The body of SendEmail is
  *	{"FromEmailAddress": ..., "Destination": {"ToAddresses": [...]},
  *	 "Content": {"Raw": {"Data": "BASE64"}}, "ConfigurationSetName": ...}
  * with BASE64 the exact bytes SMTP would carry, without dot-stuffing,
@@ -168,19 +169,23 @@ api_host_field(const struct conf *c, char *buf, size_t len)
 		(void)snprintf(buf, len, "%s:%d", c->api_host, c->api_port);
 }
 
-/* Sign the request whose payload hashes to hex, at this moment. */
+/*
+ * Sign a request (a POST of JSON, or a GET: content_type NULL) whose
+ * payload hashes to hex, at this moment.
+ */
 static int
-api_sign(const struct conf *c, const char *host, const char *hex,
+api_sign(const struct conf *c, const char *method, const char *path,
+    const char *content_type, const char *host, const char *hex,
     struct sigv4 *sig, struct fail *f)
 {
 	struct sigv4_creds cr;
 	struct sigv4_req rq;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.path = API_PATH;
+	rq.method = method;
+	rq.path = path;
 	rq.host = host;
-	rq.content_type = "application/json";
+	rq.content_type = content_type;
 	rq.payload_hash = hex;
 	rq.region = c->region;
 	rq.service = "ses";
@@ -237,6 +242,17 @@ api_request(struct api *a, struct msg *m, const struct api_body *prefix,
 	return 0;
 }
 
+/* An error answer as a failure: the status, SES's type and its text. */
+static void
+api_fail(const struct api_answer *ans, const char *reason, struct fail *f)
+{
+	fail_set(f, FAIL_API, SMTP_STAGE_RESPONSE, "%d %s: %s", ans->status,
+	    ans->type[0] ? ans->type : "error", ans->message[0] ?
+	    ans->message : reason);
+	f->code = ans->status;
+	(void)strlcpy(f->type, ans->type, sizeof(f->type));
+}
+
 /* The answer: the id, or the failure as SES typed it. */
 static int
 api_answer(struct api *a, struct txn *t, struct fail *f)
@@ -275,11 +291,7 @@ api_answer(struct api *a, struct txn *t, struct fail *f)
 		(void)strlcpy(t->id, ans.id, sizeof(t->id));
 		return 0;
 	}
-	fail_set(f, FAIL_API, SMTP_STAGE_RESPONSE, "%d %s: %s", status,
-	    ans.type[0] ? ans.type : "error", ans.message[0] ? ans.message :
-	    r.reason);
-	f->code = status;
-	(void)strlcpy(f->type, ans.type, sizeof(f->type));
+	api_fail(&ans, r.reason, f);
 	return -1;
 }
 
@@ -311,7 +323,8 @@ api_send(struct api *a, struct plan *p, struct txn *t)
 	api_host_field(a->conf, host, sizeof(host));
 	a->reusable = 0;
 	if (api_hash(p->msg, &prefix, &suffix, hex, &len, f) == 0 &&
-	    api_sign(a->conf, host, hex, &sig, f) == 0 &&
+	    api_sign(a->conf, "POST", API_PATH, "application/json", host, hex,
+	    &sig, f) == 0 &&
 	    api_request(a, p->msg, &prefix, &suffix, len, host, &sig, f) ==
 	    0)
 		rv = api_answer(a, t, f);
@@ -320,6 +333,62 @@ api_send(struct api *a, struct plan *p, struct txn *t)
 	api_body_free(&suffix);
 	free(rcpts);
 	return rv;
+}
+
+/*
+ * A signed GET of path with an empty payload (--check's GetAccount): a
+ * read-only call, so a connection lost before the answer is only that.
+ */
+int
+api_get(struct api *a, const char *path, char *body, size_t bodymax,
+    struct api_answer *ans, struct fail *f)
+{
+	static const char *const keep[] = { "x-amzn-ErrorType", NULL };
+	struct http_field fields[3];
+	struct http_resp r;
+	struct http_req q;
+	struct sigv4 sig;
+	char host[300];
+	size_t n = 0;
+	int status, rv;
+
+	memset(ans, 0, sizeof(*ans));
+	memset(&sig, 0, sizeof(sig));
+	api_host_field(a->conf, host, sizeof(host));
+	a->reusable = 0;
+	if (api_sign(a->conf, "GET", path, NULL, host, SIGV4_EMPTY_SHA256,
+	    &sig, f) == -1)
+		return -1;
+	fields[n].name = "X-Amz-Date";
+	fields[n++].value = sig.amz_date;
+	if (a->conf->aws_token != NULL) {
+		fields[n].name = "X-Amz-Security-Token";
+		fields[n++].value = a->conf->aws_token;
+	}
+	fields[n].name = "Authorization";
+	fields[n++].value = sig.authorization;
+	memset(&q, 0, sizeof(q));
+	q.method = "GET";
+	q.target = path;
+	q.host = host;
+	q.fields = fields;
+	q.nfields = n;
+	q.length = -1;
+	rv = http_request(&a->c, &q, f);
+	sigv4_wipe(&sig);
+	if (rv == -1)
+		return -1;
+	http_resp_init(&r, keep, body, bodymax);
+	if ((status = http_response(&a->c, &r, f)) == -1)
+		return -1;
+	a->reusable = r.keep_alive;
+	ans->status = status;
+	if (status / 100 == 2)
+		return 0;
+	(void)api_parse_answer(status, http_resp_field(&r, "x-amzn-ErrorType"),
+	    body, r.bodylen, ans);
+	api_fail(ans, r.reason, f);
+	return -1;
 }
 
 /* Connect: straight, or through the proxy's tunnel; then TLS. */
@@ -352,26 +421,49 @@ api_connect(struct api *a, struct fail *f)
 }
 
 struct api *
+api_begin(const struct conf *c)
+{
+	struct api *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->conf = c;
+	a->c.fd = -1;
+	return a;
+}
+
+int
+api_start(struct api *a, char *relay, size_t relaylen, struct fail *f)
+{
+	if (api_connect(a, f) == -1)
+		return -1;
+	a->reusable = 1;
+	(void)snprintf(relay, relaylen, "%s[%s]:%d", a->conf->api_host,
+	    a->c.addr, a->conf->api_port);
+	return 0;
+}
+
+struct api *
 api_open(const struct conf *c, char *relay, size_t relaylen,
     struct fail *f)
 {
 	struct api *a;
 
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
+	if ((a = api_begin(c)) == NULL) {
 		fail_set(f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
 		return NULL;
 	}
-	a->conf = c;
-	a->c.fd = -1;
-	if (api_connect(a, f) == -1) {
-		conn_close(&a->c);
-		free(a);
+	if (api_start(a, relay, relaylen, f) == -1) {
+		api_close(a);
 		return NULL;
 	}
-	a->reusable = 1;
-	(void)snprintf(relay, relaylen, "%s[%s]:%d", c->api_host, a->c.addr,
-	    c->api_port);
 	return a;
+}
+
+struct tls *
+api_tls(struct api *a)
+{
+	return a->c.tls;
 }
 
 /*

@@ -7,10 +7,11 @@
  * The JSON of the SES API, both ways.  Out: the SendEmail request body
  * around the message (ses.md 9.1), addresses escaped by one small
  * function; the message itself is streamed by api.c, base64 on the fly.
- * In: the answers, parsed with jansson (never by string search), and an
- * error's type read as botocore reads it: the x-amzn-ErrorType header up
- * to its first ':', else "__type" (after any '#') or "code" in the body;
- * the text from "message" or "Message".
+ * In: the answers (SendEmail's, GetAccount's), parsed with jansson
+ * (never by string search), and an error's type read as botocore reads
+ * it: the x-amzn-ErrorType header up to its first ':', else "__type"
+ * (after any '#') or "code" in the body; the text from "message" or
+ * "Message".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,60 @@ api_parse_answer(int status, const char *errtype, const char *body,
 		v = api_json_member(root, "Message");
 	if (v != NULL)
 		log_sanitize(a->message, sizeof(a->message), v, strlen(v));
+	json_decref(root);
+	return 0;
+}
+
+/* A boolean member of o: 1, 0, or -1 when absent or not a boolean. */
+static int
+api_json_bool(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+/* A number member of o into *d; 0, or -1 when absent or not a number. */
+static int
+api_json_number(json_t *o, const char *name, double *d)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_number(v))
+		return -1;
+	*d = json_number_value(v);
+	return 0;
+}
+
+/*
+ * GetAccount (API v2): ProductionAccessEnabled (false in the sandbox),
+ * SendingEnabled, EnforcementStatus and SendQuota's three numbers, the
+ * 24-hour quota -1 when it has no limit.
+ */
+int
+api_parse_account(const char *body, size_t len, struct api_account *acct)
+{
+	json_error_t jerr;
+	json_t *root, *q;
+	const char *v;
+
+	memset(acct, 0, sizeof(*acct));
+	acct->production = acct->sending = -1;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	acct->production = api_json_bool(root, "ProductionAccessEnabled");
+	acct->sending = api_json_bool(root, "SendingEnabled");
+	if ((v = api_json_member(root, "EnforcementStatus")) != NULL)
+		log_sanitize(acct->enforcement, sizeof(acct->enforcement), v,
+		    strlen(v));
+	q = json_object_get(root, "SendQuota");
+	acct->has_quota = json_is_object(q) &&
+	    api_json_number(q, "Max24HourSend", &acct->max24) == 0 &&
+	    api_json_number(q, "MaxSendRate", &acct->rate) == 0 &&
+	    api_json_number(q, "SentLast24Hours", &acct->sent) == 0;
 	json_decref(root);
 	return 0;
 }

@@ -8,9 +8,14 @@
  * the program itself (ses.md 10): the configuration and the credential
  * mistakes people make, DNS, the ports (EC2's port 25), TLS, SMTP, AUTH,
  * large packets (MTU), and on request a real test message.  It walks the
- * road a send takes, step by step, and stops before the final dot.  One
- * line per step (result, time, what was seen) and a remedy under each
- * failure; or the same as JSON.  And --derive-password.
+ * road a send takes, step by step, and stops before the final dot.  When
+ * a send may take the SES API (transport api, or api_fallback with the
+ * IAM keys), the API's road too (design.md 12): its DNS, its port (or the
+ * proxy's), TLS (through the proxy's tunnel), and the keys, proved by one
+ * signed read-only call, GetAccount, whose answer tells the account's
+ * state (sandbox, quota).  One line per step (result, time, what was
+ * seen) and a remedy under each failure; or the same as JSON.  And
+ * --derive-password.
  */
 #include <sys/socket.h>
 
@@ -28,7 +33,9 @@
 
 #define CHECK_LINES	12
 #define CHECK_LINE	320
-#define CHECK_STEPS	10
+#define CHECK_STEPS	14
+#define CHECK_ANSWER	16384	/* GetAccount's answer, kept */
+#define CHECK_ACCOUNT	"/v2/email/account"	/* GetAccount */
 #define CHECK_PROBE	(1024 * 1024)	/* the large-packet write */
 #define CHECK_SIM_RCPT	"success@simulator.amazonses.com"
 
@@ -56,6 +63,7 @@ struct check {
 	long long		 t0;
 	int			 ex;		/* code of the first failure */
 	int			 blocked;	/* later steps cannot run */
+	int			 api;		/* a send may use the API */
 };
 
 /* ses.md 1.3: Regions known to have an SMTP endpoint (not a limit). */
@@ -215,6 +223,31 @@ check_credentials(struct check *ck, struct check_step *st)
 	}
 }
 
+/* The API's key id: a temporary one needs its session token. */
+static void
+check_api_credentials(struct check *ck, struct check_step *st)
+{
+	const struct conf *c = ck->c;
+	const char *k = c->aws_key_id;
+
+	if (strncmp(k, "ASIA", 4) == 0 && c->aws_token == NULL) {
+		check_line(st, 0, "aws_access_key_id %.4s...: temporary "
+		    "credentials without aws_session_token", k);
+		check_line(st, 1, "temporary (STS) keys sign only with their "
+		    "session token: set aws_session_token, or use an IAM "
+		    "user's access key (AKIA...)");
+	} else if (strlen(k) != 20 || (strncmp(k, "AKIA", 4) != 0 &&
+	    strncmp(k, "ASIA", 4) != 0)) {
+		check_line(st, 0, "aws_access_key_id: not an access key id "
+		    "(AKIA or ASIA and 16 more)");
+		check_line(st, 1, "set aws_access_key_id (or username) to the "
+		    "IAM access key id that goes with aws_secret_access_key");
+	} else
+		return;
+	if (st->res == CHECK_OK)
+		st->res = CHECK_WARN;
+}
+
 static void
 check_config(struct check *ck)
 {
@@ -222,19 +255,38 @@ check_config(struct check *ck)
 	struct check_step *st = check_begin(ck, "configuration");
 	const struct conf *c = ck->c;
 
-	check_line(st, 0, "%s (%s): host %s port %d tls %s, user %.4s...",
-	    c->path, ck->o->perms, c->host, c->port,
-	    c->tls == CONF_TLS_WRAPPER ? "wrapper" : "starttls",
-	    c->username);
 	st->res = CHECK_OK;
-	check_credentials(ck, st);
+	if (c->transport == CONF_TRANSPORT_API) {
+		check_line(st, 0, "%s (%s): transport api, endpoint %s, key "
+		    "%.4s..., region %s", c->path, ck->o->perms,
+		    c->api_endpoint, c->aws_key_id, c->region);
+		check_api_credentials(ck, st);
+	} else {
+		check_line(st, 0, "%s (%s): host %s port %d tls %s, user "
+		    "%.4s...", c->path, ck->o->perms, c->host, c->port,
+		    c->tls == CONF_TLS_WRAPPER ? "wrapper" : "starttls",
+		    c->username);
+		check_credentials(ck, st);
+		if (ck->api)
+			check_line(st, 0, "api_fallback to the SES API: "
+			    "endpoint %s, key %.4s...", c->api_endpoint,
+			    c->aws_key_id);
+	}
+	if (ck->api && c->proxy_host != NULL)
+		check_line(st, 0, "the API through the proxy %s port %d "
+		    "(CONNECT)", c->proxy_host, c->proxy_port);
 	check_end(ck, st, st->res, &config_fail);
 }
 
-static void
-check_dns(struct check *ck)
+/*
+ * Resolve host for step st: every address, on one line; nxremedy says
+ * which key to check when the name does not exist.  0, or -1 when the
+ * step failed (and ended).
+ */
+static int
+check_resolve(struct check *ck, struct check_step *st, const char *host,
+    const char *nxremedy)
 {
-	struct check_step *st = check_begin(ck, "DNS");
 	struct addrinfo hints, *res, *ai;
 	struct fail f;
 	char list[CHECK_LINE] = "", addr[64];
@@ -243,14 +295,12 @@ check_dns(struct check *ck)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rv = getaddrinfo(ck->c->host, NULL, &hints, &res)) != 0) {
-		(void)net_resolve_fail(rv, ck->c->host, &f);
-		check_fail(ck, st, &f, f.kind == FAIL_NOHOST ? "no such name: "
-		    "check region (or host) in the configuration" : "the "
+	if ((rv = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+		(void)net_resolve_fail(rv, host, &f);
+		check_fail(ck, st, &f, f.kind == FAIL_NOHOST ? nxremedy : "the "
 		    "resolver did not answer: check /etc/resolv.conf and the "
 		    "network");
-		ck->blocked = 1;
-		return;
+		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next, n++) {
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
@@ -261,8 +311,21 @@ check_dns(struct check *ck)
 		(void)strlcat(list, addr, sizeof(list));
 	}
 	freeaddrinfo(res);
-	check_line(st, 0, "%s: %d address%s: %s", ck->c->host, n,
-	    n == 1 ? "" : "es", list);
+	check_line(st, 0, "%s: %d address%s: %s", host, n, n == 1 ? "" : "es",
+	    list);
+	return 0;
+}
+
+static void
+check_dns(struct check *ck)
+{
+	struct check_step *st = check_begin(ck, "DNS");
+
+	if (check_resolve(ck, st, ck->c->host, "no such name: check region "
+	    "(or host) in the configuration") == -1) {
+		ck->blocked = 1;
+		return;
+	}
 	check_line(st, 0, "these addresses change: allow-list the name in "
 	    "firewalls, never the addresses");
 	check_end(ck, st, CHECK_OK, NULL);
@@ -437,17 +500,18 @@ check_ports(struct check *ck)
 	ck->blocked = 1;
 }
 
+/* The session t (up: the handshake ended well) and the certificate. */
 static void
-check_tls_info(struct check_step *st, struct smtp *s, const struct conf *c)
+check_tls_info(struct check_step *st, struct tls *t, int up,
+    const struct conf *c)
 {
 	char subject[256], issuer[256], when[32], desc[128];
-	struct tls *t;
 	time_t exp;
 	struct tm tm;
 
-	if ((t = smtp_tls(s)) == NULL)
+	if (t == NULL)
 		return;
-	if (smtp_tls_up(s))
+	if (up)
 		check_line(st, 0, "%s, verified against %s",
 		    tls_describe(t, desc, sizeof(desc)), c->ca_file ?
 		    c->ca_file : "the system trust store");
@@ -479,7 +543,7 @@ check_session(struct check *ck)
 	}
 	while (!smtp_tls_up(s) && smtp_step(s, &f) == 0)
 		;
-	check_tls_info(st, s, ck->c);
+	check_tls_info(st, smtp_tls(s), smtp_tls_up(s), ck->c);
 	if (!smtp_tls_up(s)) {
 		check_fail(ck, st, &f, NULL);
 		smtp_close(s);
@@ -588,6 +652,295 @@ check_send(struct check *ck)
 	check_end(ck, st, CHECK_OK, NULL);
 }
 
+/*
+ * The SES API's road (design.md 12).  With a proxy, the proxy's name is
+ * the one this host resolves and connects to; the API's name is resolved
+ * by the proxy, at the other end of the tunnel.
+ */
+static const char ADV_ENDPOINT[] =
+    "check api_endpoint: it must be the SES API endpoint of the region "
+    "(https://email.REGION.amazonaws.com)";
+
+static int
+check_api_dns(struct check *ck)
+{
+	const struct conf *c = ck->c;
+	struct check_step *st = check_begin(ck, "API DNS");
+
+	if (c->proxy_host != NULL) {
+		if (check_resolve(ck, st, c->proxy_host, "no such name: check "
+		    "proxy in the configuration") == -1)
+			return -1;
+		check_line(st, 0, "%s: resolved by the proxy", c->api_host);
+	} else {
+		if (check_resolve(ck, st, c->api_host, "no such name: check "
+		    "region (or api_endpoint) in the configuration") == -1)
+			return -1;
+		check_line(st, 0, "these addresses change: allow-list the "
+		    "name in firewalls, never the addresses");
+	}
+	check_end(ck, st, CHECK_OK, NULL);
+	return 0;
+}
+
+/*
+ * The API's port (or the proxy's) on every address, as the SMTP ports
+ * step probes them: open when any answers (a send moves on to the next
+ * address), a family that fails while the other works a warning.
+ */
+static int
+check_api_port(struct check *ck)
+{
+	static const struct fail net_fail = { .kind = FAIL_NET };
+	const struct conf *c = ck->c;
+	struct check_step *st = check_begin(ck, "API port");
+	struct net_probe pr[NET_PROBE_MAX];
+	char addrs[CHECK_LINE] = "", item[CHECK_LINE];
+	char bad[2][4][CHECK_LINE];
+	const char *host = c->proxy_host ? c->proxy_host : c->api_host;
+	int port = c->proxy_host ? c->proxy_port : c->api_port;
+	int i, n, state, warned;
+	int tmo = c->timeout < 5 ? c->timeout : 5;
+
+	memset(bad, 0, sizeof(bad));
+	n = net_probe(host, port, tmo, pr, NET_PROBE_MAX);
+	state = n > 0 ? check_port_state(pr, n, 0) : NET_PROBE_ERROR;
+	if (n > 0)
+		check_port_item(item, sizeof(item), port, pr, n, state);
+	else
+		(void)snprintf(item, sizeof(item), "%d error", port);
+	for (i = 0; i < n; i++) {
+		(void)strlcat(addrs, i ? ", " : "", sizeof(addrs));
+		(void)strlcat(addrs, pr[i].addr, sizeof(addrs));
+	}
+	check_line(st, 0, "%s%s [%s]: %s", c->proxy_host ? "the proxy " : "",
+	    host, addrs, item);
+	if (state == NET_PROBE_OPEN) {
+		check_family_mark(bad, port, pr, n);
+		warned = check_family_notes(st, bad);
+		check_end(ck, st, warned ? CHECK_WARN : CHECK_OK, NULL);
+		return 0;
+	}
+	if (c->proxy_host != NULL)
+		check_line(st, 1, "the proxy does not answer: check proxy in "
+		    "the configuration, and that the proxy runs");
+	else
+		check_line(st, 1, "no address answers on port %d: a firewall "
+		    "blocks outgoing connections; open port %d to the name "
+		    "above, or set proxy", port, port);
+	check_end(ck, st, CHECK_FAIL, &net_fail);
+	return -1;
+}
+
+/* TLS with the API endpoint, through the proxy's tunnel when one is set. */
+static struct api *
+check_api_tls(struct check *ck)
+{
+	const struct conf *c = ck->c;
+	struct check_step *st = check_begin(ck, "API TLS");
+	char relay[352];
+	struct fail f;
+	struct api *a;
+
+	memset(&f, 0, sizeof(f));
+	if ((a = api_begin(c)) == NULL) {
+		fail_set(&f, FAIL_OS, SMTP_STAGE_CONNECT, "out of memory");
+		check_fail(ck, st, &f, NULL);
+		return NULL;
+	}
+	if (api_start(a, relay, sizeof(relay), &f) == -1) {
+		check_tls_info(st, api_tls(a), 0, c);
+		if (f.kind == FAIL_TLS_VERIFY)
+			check_fail(ck, st, &f, "check api_endpoint (the name "
+			    "must match the certificate) and ca_file");
+		else if (c->proxy_host != NULL && f.stage ==
+		    SMTP_STAGE_CONNECT)
+			check_fail(ck, st, &f, "the proxy opened no tunnel "
+			    "to the API: check proxy, and that the proxy lets "
+			    "CONNECT reach the endpoint");
+		else
+			check_fail(ck, st, &f, NULL);
+		api_close(a);
+		return NULL;
+	}
+	check_tls_info(st, api_tls(a), 1, c);
+	if (c->proxy_host != NULL)
+		check_line(st, 0, "%s port %d through the proxy's tunnel",
+		    c->api_host, c->api_port);
+	else
+		check_line(st, 0, "connected to %s", relay);
+	check_end(ck, st, CHECK_OK, NULL);
+	return a;
+}
+
+/* What GetAccount said: the account's state, and what would stop mail. */
+static void
+check_account(struct check *ck, struct check_step *st,
+    const struct api_account *ac)
+{
+	enum check_res res = CHECK_OK;
+
+	check_line(st, 0, "GetAccount with key %.4s...: %s, sending %s%s%s",
+	    ck->c->aws_key_id, ac->production == 0 ? "sandbox" :
+	    ac->production == 1 ? "production" : "production access unknown",
+	    ac->sending == 0 ? "paused" : ac->sending == 1 ? "enabled" :
+	    "unknown", ac->enforcement[0] ? ", enforcement " : "",
+	    ac->enforcement);
+	if (ac->has_quota && ac->max24 < 0)
+		check_line(st, 0, "quota: no 24-hour limit (%.0f sent in the "
+		    "last 24 hours), %g messages a second", ac->sent,
+		    ac->rate);
+	else if (ac->has_quota)
+		check_line(st, 0, "quota: %.0f messages in 24 hours (%.0f "
+		    "sent), %g a second", ac->max24, ac->sent, ac->rate);
+	if (ac->production == 0)
+		check_line(st, 0, "sandbox: SES takes mail only for verified "
+		    "addresses and the mailbox simulator; ask AWS for "
+		    "production access to send to anyone");
+	if (ac->sending == 0) {
+		check_line(st, 1, "sending is paused for the account: SES "
+		    "refuses every message; resume sending in the SES "
+		    "console");
+		res = CHECK_WARN;
+	}
+	if (ac->has_quota && ac->max24 > 0 && ac->sent >= ac->max24) {
+		check_line(st, 1, "the 24-hour quota is used up: SES refuses "
+		    "mail until it frees up; ask AWS for a higher quota");
+		res = CHECK_WARN;
+	}
+	if (ac->enforcement[0] != '\0' &&
+	    strcmp(ac->enforcement, "HEALTHY") != 0) {
+		check_line(st, 1, "enforcement status %s: see the account's "
+		    "reputation in the SES console", ac->enforcement);
+		res = CHECK_WARN;
+	}
+	check_end(ck, st, res, NULL);
+}
+
+static int
+check_type_is(const struct fail *f, const char *a, const char *b)
+{
+	return strcmp(f->type, a) == 0 || (b != NULL &&
+	    strcmp(f->type, b) == 0);
+}
+
+/* GetAccount refused: which of the keys, the clock or IAM is at fault. */
+static int
+check_keys_refused(struct check *ck, struct check_step *st,
+    const struct fail *f)
+{
+	const struct conf *c = ck->c;
+	char now[40] = "?";
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (check_type_is(f, "AccessDeniedException", NULL)) {
+		check_line(st, 0, "the keys are valid but may not call "
+		    "ses:GetAccount (not needed for sending)");
+		check_line(st, 0, "%s", f->text);
+		check_line(st, 1, "allow ses:GetAccount to see the account's "
+		    "quota here; sending needs ses:SendRawEmail");
+		check_end(ck, st, CHECK_WARN, NULL);
+		return 0;
+	}
+	if (check_type_is(f, "UnrecognizedClientException",
+	    "InvalidClientTokenId")) {
+		check_line(st, 0, "unknown access key id %.4s...: %s",
+		    c->aws_key_id, f->text);
+		check_line(st, 1, "%s", c->aws_token != NULL ? "the key id "
+		    "and aws_session_token must be the same temporary "
+		    "credentials, and current: set both again" : "set "
+		    "aws_access_key_id (or username) to the access key id of "
+		    "an IAM user, active, of the account and partition of "
+		    "region");
+	} else if (check_type_is(f, "InvalidSignatureException",
+	    "SignatureDoesNotMatch")) {
+		if (gmtime_r(&t, &tm) != NULL)
+			(void)strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S "
+			    "UTC", &tm);
+		check_line(st, 0, "bad signature: wrong secret, or this "
+		    "host's clock is off by more than 5 minutes (the clock "
+		    "says %s)", now);
+		check_line(st, 0, "%s", f->text);
+		check_line(st, 1, "check aws_secret_access_key (the IAM secret "
+		    "of this key id, not an SMTP password), and set this "
+		    "host's clock (NTP)");
+	} else if (fail_transient(f)) {
+		check_line(st, 0, "%s", f->text);
+		check_line(st, 1, "the SES API is busy or failing: run --check "
+		    "again later");
+	} else {
+		check_fail(ck, st, f, f->code == 404 ? ADV_ENDPOINT : NULL);
+		return -1;
+	}
+	check_end(ck, st, CHECK_FAIL, f);
+	return -1;
+}
+
+/*
+ * The keys, proved by one signed read-only call: GetAccount.  0 when
+ * they are good (ok or warn), -1 when the step failed.
+ */
+static int
+check_api_keys(struct check *ck, struct api *a)
+{
+	struct check_step *st = check_begin(ck, "API keys");
+	struct api_answer ans;
+	struct api_account ac;
+	struct fail f;
+	char *body;
+	int rv = -1;
+
+	memset(&f, 0, sizeof(f));
+	if ((body = malloc(CHECK_ANSWER)) == NULL) {
+		fail_set(&f, FAIL_OS, SMTP_STAGE_REQUEST, "out of memory");
+		check_fail(ck, st, &f, NULL);
+		return -1;
+	}
+	if (api_get(a, CHECK_ACCOUNT, body, CHECK_ANSWER, &ans, &f) == 0) {
+		if (api_parse_account(body, strlen(body), &ac) == 0) {
+			check_account(ck, st, &ac);
+			rv = 0;
+		} else {
+			fail_set(&f, FAIL_PROTOCOL, SMTP_STAGE_RESPONSE,
+			    "GetAccount: %d with a body that is not a JSON "
+			    "object", ans.status);
+			check_fail(ck, st, &f, ADV_ENDPOINT);
+		}
+	} else if (f.kind == FAIL_API)
+		rv = check_keys_refused(ck, st, &f);
+	else
+		check_fail(ck, st, &f, f.kind == FAIL_PROTOCOL ? ADV_ENDPOINT :
+		    NULL);
+	free(body);
+	return rv;
+}
+
+/* The API's steps, each skipped once one before it failed.  0 or -1. */
+static int
+check_api(struct check *ck)
+{
+	static const char *const names[] = { "API port", "API TLS",
+	    "API keys" };
+	struct api *a;
+	int done;
+
+	if (check_api_dns(ck) == -1)
+		done = 0;
+	else if (check_api_port(ck) == -1)
+		done = 1;
+	else if ((a = check_api_tls(ck)) == NULL)
+		done = 2;
+	else {
+		done = check_api_keys(ck, a);
+		api_close(a);
+		return done;
+	}
+	for (; done < 3; done++)
+		check_skip(ck, names[done]);
+	return -1;
+}
+
 static void
 check_skip(struct check *ck, const char *name)
 {
@@ -618,12 +971,15 @@ check_json(const struct check *ck)
 	const struct check_step *st;
 	int i, j, k, first;
 
+	const struct conf *c = ck->c;
+	int api = c->transport == CONF_TRANSPORT_API;
+
 	printf("{\"config\": ");
-	json_string(ck->c->path);
-	printf(", \"host\": ");
-	json_string(ck->c->host);
-	printf(", \"port\": %d, \"exit\": %d, \"steps\": [", ck->c->port,
-	    ck->ex);
+	json_string(c->path);
+	printf(", \"transport\": \"%s\", \"host\": ", api ? "api" : "smtp");
+	json_string(api ? c->api_host : c->host);
+	printf(", \"port\": %d, \"exit\": %d, \"steps\": [",
+	    api ? c->api_port : c->port, ck->ex);
 	for (i = 0; i < ck->nsteps; i++) {
 		st = &ck->steps[i];
 		printf("%s\n  {\"step\": ", i ? "," : "");
@@ -671,24 +1027,12 @@ check_config_failed(const char *path, const struct fail *f,
 	return ck.ex;
 }
 
-int
-check_run(const struct conf *c, const struct check_opts *o)
+/* The SMTP road; 0 when a session got as far as a send needs. */
+static int
+check_smtp(struct check *ck)
 {
-	struct check *ck;
 	struct smtp *s;
-	char host[256];
-	int ex;
 
-	if ((ck = calloc(1, sizeof(*ck))) == NULL)
-		return fail_kind_exit(FAIL_OS);
-	ck->c = c;
-	ck->o = o;
-	if (!o->json) {
-		/* The host is a value of a file the caller may have written. */
-		log_sanitize(host, sizeof(host), c->host, strlen(c->host));
-		printf("ses-sendmail --check: %s port %d\n", host, c->port);
-	}
-	check_config(ck);
 	check_dns(ck);
 	if (!ck->blocked)
 		check_ports(ck);
@@ -700,10 +1044,49 @@ check_run(const struct conf *c, const struct check_opts *o)
 	if (!ck->blocked && (s = check_session(ck)) != NULL) {
 		check_packets(ck, s);
 		smtp_close(s);
-		if (o->send_to != NULL)
-			check_send(ck);
-	} else
-		check_skip(ck, "large packets");
+		return 0;
+	}
+	check_skip(ck, "large packets");
+	return -1;
+}
+
+int
+check_run(const struct conf *c, const struct check_opts *o)
+{
+	struct check *ck;
+	char host[256];
+	int ex, smtp = -1, api = -1;
+
+	if ((ck = calloc(1, sizeof(*ck))) == NULL)
+		return fail_kind_exit(FAIL_OS);
+	ck->c = c;
+	ck->o = o;
+	/* The secret is kept (creds.c) where a send may use the API. */
+	ck->api = c->transport == CONF_TRANSPORT_API || (c->api_ok &&
+	    c->aws_secret != NULL);
+	if (!o->json) {
+		/* The host is a value of a file the caller may have written. */
+		if (c->transport == CONF_TRANSPORT_API) {
+			log_sanitize(host, sizeof(host), c->api_host,
+			    strlen(c->api_host));
+			printf("ses-sendmail --check: %s port %d (SES API)\n",
+			    host, c->api_port);
+		} else {
+			log_sanitize(host, sizeof(host), c->host,
+			    strlen(c->host));
+			printf("ses-sendmail --check: %s port %d\n", host,
+			    c->port);
+		}
+	}
+	check_config(ck);
+	/* With transport api there are no SMTP credentials to try. */
+	if (c->transport == CONF_TRANSPORT_SMTP)
+		smtp = check_smtp(ck);
+	if (ck->api)
+		api = check_api(ck);
+	if (o->send_to != NULL && (c->transport == CONF_TRANSPORT_API ?
+	    api : smtp) == 0)
+		check_send(ck);
 	if (o->json)
 		check_json(ck);
 	ex = ck->ex;

@@ -846,6 +846,29 @@ struct api *api_open(const struct conf *c, char *relay, size_t relaylen,
  */
 int	 api_send(struct api *a, struct plan *p, struct txn *t);
 /*
+ * One signed GET of path (an API v2 resource, no query) with an empty
+ * payload, on a connection api_open() or api_start() opened: for
+ * --check's GetAccount.  The answer's body goes to body (bodymax octets
+ * at most, NUL-terminated; the rest is dropped).  Returns 0 for a 2xx
+ * (ans->status set), or -1 with f set: FAIL_API for an error answer
+ * (ans filled: status, type, message), else FAIL_NET, FAIL_PROTOCOL or
+ * FAIL_CONFIG (the keys cannot sign) as api_send().
+ */
+struct api_answer;
+int	 api_get(struct api *a, const char *path, char *body, size_t bodymax,
+	    struct api_answer *ans, struct fail *f);
+/*
+ * api_open() in two halves, for --check: api_begin() makes the handle
+ * (no I/O; NULL out of memory), api_start() connects, opens the proxy's
+ * tunnel and starts TLS (0, or -1 with f set; the handle stays, for
+ * api_tls() and api_close()).
+ */
+struct api *api_begin(const struct conf *c);
+int	 api_start(struct api *a, char *relay, size_t relaylen,
+	    struct fail *f);
+/* The TLS session of the connection, even a failed one; or NULL. */
+struct tls *api_tls(struct api *a);
+/*
  * May the connection carry another call: kept alive, nothing failed, and
  * not closed by SES while it sat idle (checked now, without waiting)?
  */
@@ -864,6 +887,16 @@ struct api_answer {
 	char		 id[128];	/* MessageId of a 200 */
 	char		 type[64];	/* the error type, printable */
 	char		 message[256];	/* the error text, printable */
+};
+/* What GetAccount says of the account; -1 (or "") for what it left out. */
+struct api_account {
+	int		 production;	/* ProductionAccessEnabled: 0 sandbox */
+	int		 sending;	/* SendingEnabled */
+	int		 has_quota;	/* SendQuota came, with numbers */
+	double		 max24;		/* Max24HourSend; -1: no limit */
+	double		 rate;		/* MaxSendRate, messages a second */
+	double		 sent;		/* SentLast24Hours */
+	char		 enforcement[32];	/* EnforcementStatus */
 };
 /*
  * s as a JSON string with its quotes, escaped (RFC 8259 7).  Returns the
@@ -886,6 +919,12 @@ void	 api_body_free(struct api_body *);
  */
 int	 api_parse_answer(int status, const char *errtype, const char *body,
 	    size_t len, struct api_answer *a);
+/*
+ * Read a GetAccount answer's body (len octets) into acct.  Returns 0, or
+ * -1 when it is not a JSON object.
+ */
+int	 api_parse_account(const char *body, size_t len,
+	    struct api_account *acct);
 
 /* fail.c */
 /* Set f's kind, stage and text (printf-style; made printable). */

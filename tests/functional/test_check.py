@@ -12,14 +12,17 @@ import select
 import socket
 import subprocess
 import time
+import types
 
-from sestest import (PASSWORD, Sim, Tap, binary, can_fake_hosts,
-                     closed_port, have_ipv6, hosts_file, run, write_conf)
+from sestest import (PASSWORD, SECRET, USER, ApiSim, ConnectProxy, Sim, Tap,
+                     binary, can_fake_hosts, closed_port, have_ipv6,
+                     hosts_file, run, write_conf)
 
 IAM_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 STEPS = ["configuration", "DNS", "ports", "TLS", "SMTP", "AUTH",
          "large packets"]
-
+API_STEPS = ["API DNS", "API port", "API TLS", "API keys"]
+CLOCK_RE = r"the clock says \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)"
 
 
 
@@ -109,6 +112,209 @@ def every_address(t):
     t.ok(r.rc == 75 and step_line(r.out, "ports")[0] == "FAIL" and
          "a firewall blocks outgoing connections" in r.out,
          "every address refused: ports fail, exit 75", r.out)
+
+
+def api_conf(path, api, smtp=None, **keys):
+    """A configuration whose API endpoint is the ApiSim api: transport api
+    with the IAM keys and no SMTP credentials; with smtp (a Sim), transport
+    auto with the same keys, which derive the SMTP password and leave the
+    API to api_fallback."""
+    conf = dict(host=None, port=None, tls=None, username=None, password=None,
+                transport="api", api_endpoint=api.url,
+                aws_access_key_id=USER, aws_secret_access_key=SECRET,
+                timeout=2)
+    if smtp is not None:
+        conf.update(host="localhost", port=smtp.wrapper_port, tls="wrapper",
+                    username=USER, transport=None, aws_access_key_id=None)
+    conf.update(keys)
+    where = smtp or types.SimpleNamespace(wrapper_port=None,
+                                          wrapper6_port=None, pki=api.pki)
+    return write_conf(path, where, **conf)
+
+
+def api_steps(t):
+    """--check on the SES API's road: DNS, the port (or the proxy's), TLS,
+    and the keys proved by one signed GetAccount, whose answer gives the
+    account's state; each way the keys, the clock or the service can fail,
+    with its exit code (fail.c's) and its remedy."""
+    with Sim(t.tmp) as smtp, ApiSim(t.tmp, quota=1234,
+                                    max_send_rate=7) as api:
+        # Transport api: no SMTP step, and no SMTP connection at all.
+        conf = api_conf(t.tmp / "api.conf", api, host="localhost",
+                        port=smtp.wrapper_port)
+        r = run(["-i", "rcpt@example.net"], stdin=b"Subject: x\n\nx\n",
+                conf=conf)
+        t.eq(r.rc, 0, "api: a message through the API first", r.err)
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 0 and
+             all(step_line(r.out, s)[0] == "ok" for s in API_STEPS) and
+             not any(step_line(r.out, s)[0] for s in STEPS[1:]) and
+             smtp.connections() == 0,
+             "api: the four API steps pass; transport api runs no SMTP "
+             "step and opens no SMTP connection", r.out + r.err)
+        t.ok(text == "GetAccount with key AKIA...: production, sending "
+             "enabled, enforcement HEALTHY" and
+             "quota: 1234 messages in 24 hours (1 sent), 7 a second" in
+             r.out and "sandbox" not in r.out,
+             "api: GetAccount's facts: production, sending, enforcement, "
+             "the quota numbers", r.out)
+        t.ok(re.search(r"TLS1\.[23] .*verified against .*ca\.pem", r.out)
+             and "certificate: CN=localhost" in r.out and
+             "connected to localhost[" in r.out and
+             "%d open" % api.port in step_line(r.out, "API port")[1],
+             "api: TLS version, certificate, the port probed", r.out)
+        t.ok(len(api.events("auth")) == 0 and SECRET not in r.out + r.err,
+             "api: GetAccount signed as botocore checks it; the secret is "
+             "never printed", json.dumps(api.events()[-6:]))
+
+        r = check(t, conf, "--json")
+        try:
+            doc = json.loads(r.out)
+        except ValueError:
+            doc = {}
+        t.ok(r.rc == 0 and doc.get("transport") == "api" and
+             doc.get("port") == api.port and
+             [s["step"] for s in doc.get("steps", [])] ==
+             ["configuration"] + API_STEPS and
+             all(s["result"] == "ok" for s in doc["steps"]),
+             "api --json: the API steps as JSON", r.out)
+
+        r = check(t, conf, "--send-test")
+        ids = [m["id"] for m in api.messages()]
+        t.ok(r.rc == 0 and len(ids) == 2 and ids[-1] in r.out and
+             step_line(r.out, "test message")[0] == "ok",
+             "api --send-test: the test message goes through the API",
+             r.out + r.err)
+
+        # SMTP with the IAM keys: the API's steps follow the SMTP ones.
+        conf = api_conf(t.tmp / "both.conf", api, smtp=smtp)
+        r = check(t, conf, "--ports", str(smtp.wrapper_port), "--json")
+        try:
+            doc = json.loads(r.out)
+        except ValueError:
+            doc = {}
+        t.ok(r.rc == 0 and doc.get("transport") == "smtp" and
+             [s["step"] for s in doc.get("steps", [])] == STEPS +
+             API_STEPS and all(s["result"] == "ok" for s in doc["steps"]),
+             "smtp with api_fallback: the SMTP steps, then the API's",
+             r.out + r.err)
+        conf = api_conf(t.tmp / "nofallback.conf", api, smtp=smtp,
+                        api_fallback=False)
+        r = check(t, conf, "--ports", str(smtp.wrapper_port))
+        t.ok(r.rc == 0 and step_line(r.out, "AUTH")[0] == "ok" and
+             "API" not in r.out,
+             "api_fallback no: a send never takes the API, no API step",
+             r.out)
+
+        # The keys refused: the key id, the secret, the clock.
+        conf = api_conf(t.tmp / "keyid.conf", api,
+                        aws_access_key_id="AKIAI44QH8DHBEXAMPLE")
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 77 and res == "FAIL" and
+             text.startswith("unknown access key id AKIA...: 403 "
+                             "UnrecognizedClientException") and
+             "-> set aws_access_key_id (or username) to the access key id"
+             in r.out, "unknown key id: API keys fail, exit 77, remedy",
+             r.out)
+        wrong = "x" * 40
+        conf = api_conf(t.tmp / "secret.conf", api,
+                        aws_secret_access_key=wrong)
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 77 and res == "FAIL" and
+             text.startswith("bad signature: wrong secret, or this host's "
+                             "clock is off by more than 5 minutes") and
+             re.search(CLOCK_RE, text) and
+             "-> check aws_secret_access_key" in r.out and
+             wrong not in r.out + r.err,
+             "wrong secret: API keys fail, exit 77, the clock named",
+             r.out)
+        conf = api_conf(t.tmp / "api.conf", api)
+        api.scenario(name="skew", clock_offset=900)
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 77 and res == "FAIL" and re.search(CLOCK_RE, text) and
+             "InvalidSignatureException: Signature expired" in r.out,
+             "clock 15 minutes off: API keys fail, exit 77, SES's "
+             "'Signature expired' and this host's clock shown", r.out)
+
+        # IAM without ses:GetAccount: the keys are good all the same.
+        api.scenario(name="denied", default=[{
+            "action": "error", "status": 403, "op": "GetAccount",
+            "type": "AccessDeniedException",
+            "message": "User: arn:aws:iam::123456789012:user/mail is not "
+            "authorized to perform: ses:GetAccount"}])
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 0 and res == "warn" and text == "the keys are valid "
+             "but may not call ses:GetAccount (not needed for sending)",
+             "AccessDenied on GetAccount: a warning, exit 0", r.out)
+        api.scenario(name="503", default=[{
+            "action": "error", "status": 503, "type": "ServiceUnavailable",
+            "message": "Service Unavailable"}])
+        r = check(t, conf)
+        res, text = step_line(r.out, "API keys")
+        t.ok(r.rc == 75 and res == "FAIL" and text.startswith("503 ") and
+             "again later" in r.out, "503: API keys fail, exit 75", r.out)
+        api.scenario()
+
+        # Through a CONNECT proxy: the proxy's port, TLS in its tunnel.
+        with ConnectProxy(t.tmp) as proxy:
+            conf = api_conf(t.tmp / "proxy.conf", api, proxy=proxy.url)
+            r = check(t, conf)
+            t.ok(r.rc == 0 and
+                 all(step_line(r.out, s)[0] == "ok" for s in API_STEPS) and
+                 "the proxy 127.0.0.1 [127.0.0.1]: %d open" % proxy.port
+                 in r.out and "localhost port %d through the proxy's "
+                 "tunnel" % api.port in r.out and
+                 [c["target"] for c in proxy.connects()] ==
+                 ["localhost:%d" % api.port],
+                 "through a proxy: all API steps pass, one CONNECT",
+                 r.out + r.err)
+        conf = api_conf(t.tmp / "noproxy.conf", api,
+                        proxy="http://127.0.0.1:%d" % closed_port())
+        r = check(t, conf)
+        t.ok(r.rc == 75 and step_line(r.out, "API port")[0] == "FAIL" and
+             "the proxy does not answer" in r.out and "a firewall" not in
+             r.out and step_line(r.out, "API TLS")[0] == "skip",
+             "a proxy that does not answer: API port fails, exit 75",
+             r.out)
+
+        # The API's port closed on every address: the firewall remedy.
+        dead = closed_port()
+        conf = api_conf(t.tmp / "dead.conf", api,
+                        api_endpoint="https://localhost:%d" % dead)
+        r = check(t, conf)
+        t.ok(r.rc == 75 and step_line(r.out, "API port")[0] == "FAIL" and
+             "%d refused" % dead in r.out and
+             "a firewall blocks outgoing connections" in r.out and
+             step_line(r.out, "API TLS")[0] == "skip" and
+             step_line(r.out, "API keys")[0] == "skip",
+             "API port refused on every address: exit 75, a firewall",
+             r.out)
+
+    # One family refused, the other answering: a warning, no firewall.
+    why = can_fake_hosts()
+    if why is True and not have_ipv6():
+        why = "no ::1 here"
+    if why is not True:
+        t.skip("API port: ::1 refused, 127.0.0.1 answers", why)
+        return
+    with ApiSim(t.tmp, ipv6=False) as api:
+        hosts = hosts_file(t.tmp / "api.hosts",
+                           {"localhost": ["::1", "127.0.0.1"]})
+        conf = api_conf(t.tmp / "family.conf", api)
+        r = run(["--check"], conf=conf, hosts=hosts, timeout=60)
+        res, text = step_line(r.out, "API port")
+        t.ok(r.rc == 0 and res == "warn" and
+             "IPv6 refused, IPv4 works (port %d)" % api.port in r.out and
+             "a firewall blocks" not in r.out and
+             "%d open via 127.0.0.1" % api.port in text and
+             step_line(r.out, "API keys")[0] == "ok",
+             "API port: ::1 refused, 127.0.0.1 answers: a warning, the "
+             "later steps pass", r.out)
 
 
 def main():
@@ -232,6 +438,7 @@ def main():
              r.out)
 
     every_address(t)
+    api_steps(t)
 
     # Certificates: wrong name, expired.
     for cert, want in (("wrong", "CN=wrong.example"),
