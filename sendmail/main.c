@@ -782,7 +782,8 @@ verify_recipients(const struct conf *c, const struct opts *o)
 		if (plan_build(c, &po, &m, &p, &f) == 0)
 			for (j = 0; j < p.rcpts.n; j++)
 				printf("%s... deliverable: via SES %s\n",
-				    p.rcpts.v[j].addr, c->host);
+				    p.rcpts.v[j].addr, c->transport ==
+				    CONF_TRANSPORT_API ? c->api_host : c->host);
 		else if (o->nrcpts > 0) {
 			/* As the caller wrote it, but printable. */
 			log_sanitize(shown, sizeof(shown), o->rcpts[i],
