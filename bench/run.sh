@@ -5,8 +5,9 @@
 #
 #	sh bench/run.sh [--sends N] [--quick] [--json FILE] [...]
 #
-# Installs what is missing (msmtp, GNU time, the build tools; never an
-# MTA), builds ses-sendmail in build-bench/ with configure's default
+# Installs what is missing (msmtp, GNU time, the build tools, botocore
+# for the SES API simulator, iproute2 for the latency rows' netem; never
+# an MTA), builds ses-sendmail in build-bench/ with configure's default
 # CFLAGS (-g -O2), then runs bench/bench.py on it; options pass through
 # (/usr/bin/python3 bench/bench.py --help lists them).  Root, or sudo,
 # only to install packages.
@@ -15,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 PKGS="msmtp time gcc make autoconf automake pkg-config libgnutls28-dev
-libbsd-dev python3 openssl"
+libbsd-dev libjansson-dev python3 python3-botocore openssl iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
