@@ -351,6 +351,20 @@ api_connect(struct api *a, struct fail *f)
 	return 0;
 }
 
+/* HOST[IP]:PORT once an address took the connection, else HOST:PORT. */
+static void
+api_relay(const struct api *a, char *relay, size_t relaylen)
+{
+	const struct conf *c = a->conf;
+
+	if (a->c.addr[0] != '\0')
+		(void)snprintf(relay, relaylen, "%s[%s]:%d", c->api_host,
+		    a->c.addr, c->api_port);
+	else
+		(void)snprintf(relay, relaylen, "%s:%d", c->api_host,
+		    c->api_port);
+}
+
 struct api *
 api_open(const struct conf *c, char *relay, size_t relaylen,
     struct fail *f)
@@ -363,14 +377,15 @@ api_open(const struct conf *c, char *relay, size_t relaylen,
 	}
 	a->conf = c;
 	a->c.fd = -1;
+	/* Named in the warnings of a failed attempt too, as smtp_open does. */
 	if (api_connect(a, f) == -1) {
+		api_relay(a, relay, relaylen);
 		conn_close(&a->c);
 		free(a);
 		return NULL;
 	}
 	a->reusable = 1;
-	(void)snprintf(relay, relaylen, "%s[%s]:%d", c->api_host, a->c.addr,
-	    c->api_port);
+	api_relay(a, relay, relaylen);
 	return a;
 }
 
