@@ -420,6 +420,20 @@ api_connect(struct api *a, struct fail *f)
 	return 0;
 }
 
+/* HOST[IP]:PORT once an address took the connection, else HOST:PORT. */
+static void
+api_relay(const struct api *a, char *relay, size_t relaylen)
+{
+	const struct conf *c = a->conf;
+
+	if (a->c.addr[0] != '\0')
+		(void)snprintf(relay, relaylen, "%s[%s]:%d", c->api_host,
+		    a->c.addr, c->api_port);
+	else
+		(void)snprintf(relay, relaylen, "%s:%d", c->api_host,
+		    c->api_port);
+}
+
 struct api *
 api_begin(const struct conf *c)
 {
@@ -435,12 +449,13 @@ api_begin(const struct conf *c)
 int
 api_start(struct api *a, char *relay, size_t relaylen, struct fail *f)
 {
-	if (api_connect(a, f) == -1)
-		return -1;
-	a->reusable = 1;
-	(void)snprintf(relay, relaylen, "%s[%s]:%d", a->conf->api_host,
-	    a->c.addr, a->conf->api_port);
-	return 0;
+	int rv;
+
+	rv = api_connect(a, f);
+	/* Named in the warnings of a failed attempt too, as smtp_open does. */
+	api_relay(a, relay, relaylen);
+	a->reusable = rv == 0;
+	return rv;
 }
 
 struct api *

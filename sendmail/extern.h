@@ -900,7 +900,8 @@ struct api_account {
 };
 /*
  * s as a JSON string with its quotes, escaped (RFC 8259 7).  Returns the
- * length written (NUL-terminated), or -1 when out is too small.
+ * length written (NUL-terminated), or -1 when out is too small; an out of
+ * 6 * strlen(s) + 3 octets is always enough.
  */
 ssize_t	 api_json_string(char *out, size_t outlen, const char *s);
 /*

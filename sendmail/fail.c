@@ -104,6 +104,9 @@ static const struct rule rules[] = {
 	    "SES endpoint" },
 	{ .kind = FAIL_NOAUTH, .ex = EX_UNAVAILABLE,
 	    .advice = "check that host is the SES SMTP endpoint" },
+	{ .kind = FAIL_PROTOCOL, .stage = SMTP_STAGE_RESPONSE,
+	    .ex = EX_PROTOCOL,
+	    .advice = "check that api_endpoint is the SES API endpoint" },
 	{ .kind = FAIL_PROTOCOL, .ex = EX_PROTOCOL,
 	    .advice = "check that host and port are the SES SMTP endpoint" },
 	/*

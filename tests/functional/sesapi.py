@@ -471,12 +471,12 @@ class Conn:
         spec = self.server.scenario()
         self.enter(spec, reused=False)
         faults = self.conn_faults(spec)
+        # "tls" strikes after the ClientHello, before the handshake ends.
         for when in ("connect", "tls"):
             for f in faults:
                 if f.get("at") == when:
                     self.terminal(f, when)
-            if when == "connect":
-                self.start_tls()
+        self.start_tls()
         while True:
             self.exchange()
 
