@@ -484,7 +484,7 @@ api_tls(struct api *a)
 /*
  * Kept alive, and not closed by SES meanwhile: a server that closed an
  * idle connection has left an EOF (or a close_notify) to read, found
- * here before a request is spent on it (a request sent on a connection
+ * here (a 1 ms look) before a request is spent on it (a request sent on a connection
  * the server is closing is lost after it went: a possible duplicate).
  */
 int
@@ -495,7 +495,7 @@ api_reusable(struct api *a)
 	memset(&f, 0, sizeof(f));
 	if (a == NULL || !a->reusable)
 		return 0;
-	if (conn_wait(&a->c, 0, &f) != 0) {
+	if (conn_wait(&a->c, 1, &f) != 0) {
 		log_warn("the kept connection to %s was closed by %s; "
 		    "reconnecting", a->conf->api_host, a->c.host);
 		a->reusable = 0;

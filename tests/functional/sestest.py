@@ -782,17 +782,6 @@ class Tap:
                                                  "\n" + str(diag) if diag
                                                  else ""))
 
-    def todo(self, cond, desc, reason, diag=""):
-        """A check of a known gap (TAP's TODO directive): reported, and
-        not counted as a failure; automake calls it XFAIL, and XPASS
-        once the gap is closed, so that the directive gets removed."""
-        self.n += 1
-        print("%sok %d - %s # TODO %s" % ("" if cond else "not ", self.n,
-                                          desc, reason), flush=True)
-        if not cond and diag:
-            self.diag(diag)
-        return bool(cond)
-
     def skip(self, desc, reason):
         self.n += 1
         print("ok %d - %s # SKIP %s" % (self.n, desc, reason), flush=True)

@@ -56,10 +56,6 @@ DUP = "SES may have accepted the message"
 # Under AddressSanitizer the resident set says nothing of the program's use.
 SANITIZED = b"__asan_init" in Path(binary()).read_bytes()
 
-# A kept API connection that the server closed while it sat idle is found
-# only by the next request's failure: the message then costs an attempt.
-IDLE_GAP = "idle-close detection for kept API connections is not there yet"
-
 PARTS = ("sends", "same", "faults", "bs", "fallback", "proxy", "chaos")
 counts = collections.OrderedDict()      # checks per part, for the diag
 
@@ -894,11 +890,6 @@ def part_bs(sim, tmp):
     # right after an answer that announced keep-alive.  Finding it closed
     # costs no attempt, and the message may not be called a duplicate:
     # retry_delays none, so a lost attempt would be a lost message.
-    def known_gap(cond, desc, diag=""):
-        if IDLE_GAP:
-            return t.todo(cond, desc, IDLE_GAP, diag)
-        return t.ok(cond, desc, diag)
-
     with ApiSim(tmp, idle=1) as idle:
         for how, s, scen, pause in (
                 ("idle 1 s", idle, {}, 2.0),
@@ -911,17 +902,17 @@ def part_bs(sim, tmp):
                     s, conf_for(s, retry_delays="none"), 2, pause=pause,
                     desc="idle")
                 msgs = s.messages()
-                known_gap((codes, rc, len(msgs)) == ([250, 250], 0, 2),
+                t.ok((codes, rc, len(msgs)) == ([250, 250], 0, 2),
                           "-bs, %s: both messages sent, exit 0" % how,
                           "%r\n%s" % ((codes, rc, len(msgs)), errlog))
                 attempts = re.findall(r"attempts=(\d+) delay=\S+ "
                                       r"status=(\w+)", errlog)
-                known_gap(attempts == [("1", "sent")] * 2,
+                t.ok(attempts == [("1", "sent")] * 2,
                           "-bs, %s: the closed connection cost no attempt "
                           "(attempts=1)" % how, repr(attempts))
                 t.ok(DUP not in errlog and "possible-duplicate" not in
                      errlog, "-bs, %s: no possible duplicate" % how, errlog)
-                known_gap([m["conn"] for m in msgs] == [1, 2],
+                t.ok([m["conn"] for m in msgs] == [1, 2],
                           "-bs, %s: the second message on a new "
                           "connection" % how)
         t.eq(idle.errors(), "", "-bs: the idle simulator logged no error")
