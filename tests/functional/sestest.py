@@ -209,32 +209,33 @@ class Sim:
 
     _seq = itertools.count(1)
 
+    SCRIPT = SIMULATOR
+    PREFIX = "sim-"
+
     def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
-        self.pki = pki or make_pki()
-        opts.setdefault("ipv6", have_ipv6())
-        self.dir = Path(tempfile.mkdtemp(prefix="sim-", dir=tmpdir))
-        certfile, keyfile = self.pki.pair(cert)
-        cmd = [PYTHON, str(SIMULATOR), "--dir", str(self.dir),
-               "--cert", str(certfile), "--key", str(keyfile)]
-        for key, value in opts.items():
-            flag = "--" + key.replace("_", "-")
-            if value is True:
-                cmd.append(flag)
-            elif value not in (None, False):
-                if isinstance(value, (list, tuple)):
-                    value = ",".join(value)
-                cmd += [flag, str(value)]
-        self.log = open(self.dir / "sim-output.log", "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        _live_sims.add(self)
-        self.ports = self._wait_ports(timeout)
+        self._start(tmpdir, cert, pki, timeout, opts)
         self.starttls_port = self.ports["starttls"]
         self.wrapper_port = self.ports["wrapper"]
         self.starttls6_port = self.ports.get("starttls6")
         self.wrapper6_port = self.ports.get("wrapper6")
         self.current = None
         self.scenario()
+
+    def _start(self, tmpdir, cert, pki, timeout, opts):
+        """Start the class's simulator script with opts as its flags and
+        wait for its ports."""
+        self.pki = pki or make_pki()
+        opts.setdefault("ipv6", have_ipv6())
+        self.dir = Path(tempfile.mkdtemp(prefix=self.PREFIX, dir=tmpdir))
+        certfile, keyfile = self.pki.pair(cert)
+        cmd = [PYTHON, str(self.SCRIPT), "--dir", str(self.dir),
+               "--cert", str(certfile), "--key", str(keyfile)] + \
+            _flags(opts)
+        self.log = open(self.dir / "sim-output.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        _live_sims.add(self)
+        self.ports = self._wait_ports(timeout)
 
     def _wait_ports(self, timeout):
         path = self.dir / "ports.json"
@@ -391,19 +392,11 @@ class ApiSim(Sim):
     plus "raw"; requests() the request events; events(), connections(),
     transcript(), errors(), wait_closed() and stop() are Sim's."""
 
+    SCRIPT = API_SIMULATOR
+    PREFIX = "apisim-"
+
     def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
-        self.pki = pki or make_pki()
-        opts.setdefault("ipv6", have_ipv6())
-        self.dir = Path(tempfile.mkdtemp(prefix="apisim-", dir=tmpdir))
-        certfile, keyfile = self.pki.pair(cert)
-        cmd = [PYTHON, str(API_SIMULATOR), "--dir", str(self.dir),
-               "--cert", str(certfile), "--key", str(keyfile)] + \
-            _flags(opts)
-        self.log = open(self.dir / "sim-output.log", "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        _live_sims.add(self)
-        self.ports = self._wait_ports(timeout)
+        self._start(tmpdir, cert, pki, timeout, opts)
         self.port = self.ports["https"]
         self.port6 = self.ports.get("https6")
         self.url = "https://localhost:%d" % self.port
