@@ -484,8 +484,9 @@ api_tls(struct api *a)
 /*
  * Kept alive, and not closed by SES meanwhile: a server that closed an
  * idle connection has left an EOF (or a close_notify) to read, found
- * here (a 1 ms look) before a request is spent on it (a request sent on a connection
- * the server is closing is lost after it went: a possible duplicate).
+ * here (a 1 ms look) before a request is spent on it (a request sent on
+ * a connection the server is closing is lost after it went: a possible
+ * duplicate).
  */
 int
 api_reusable(struct api *a)

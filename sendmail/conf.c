@@ -513,7 +513,8 @@ conf_url(const char *s, const char *scheme, int dflt, char **host,
 	}
 	*port = dflt;
 	if (colon != NULL && colon != end) {
-		if ((size_t)(end - colon - 1) >= sizeof(num) || end == colon + 1)
+		if ((size_t)(end - colon - 1) >= sizeof(num) ||
+		    end == colon + 1)
 			return -1;
 		memcpy(num, colon + 1, (size_t)(end - colon - 1));
 		num[end - colon - 1] = '\0';

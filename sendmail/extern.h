@@ -112,7 +112,7 @@ enum conf_tls {
 };
 
 enum conf_transport {
-	CONF_TRANSPORT_AUTO = 0,	/* SMTP when it has credentials, else API */
+	CONF_TRANSPORT_AUTO = 0,	/* SMTP with its credentials, else API */
 	CONF_TRANSPORT_SMTP,
 	CONF_TRANSPORT_API
 };

@@ -655,7 +655,8 @@ test_continue(void)
 
 	setup(5);
 	t0 = net_now_ms();
-	is_int(http_continue(&c, &q, &r, &f), 0, "a silent server: send anyway");
+	is_int(http_continue(&c, &q, &r, &f), 0,
+	    "a silent server: send anyway");
 	ok(net_now_ms() - t0 >= 900 && net_now_ms() - t0 < 2000,
 	    "  after about %d ms", HTTP_CONTINUE_MS);
 
