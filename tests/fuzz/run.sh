@@ -2,11 +2,11 @@
 # Copyright (c) 2026 The ses-sendmail authors
 # SPDX-License-Identifier: ISC
 # Build each libFuzzer target with clang under ASan and UBSan, and run it
-# for SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/.
+# for SECONDS (default 40) from its seed corpus in tests/fuzz/corpus/.
 # Prints one line per target with the executions reached; exits non-zero
 # when a target finds a crash, a leak or undefined behaviour.
 set -u
-secs=${1:-60}
+secs=${1:-40}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 work=${FUZZ_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/ses-fuzz.XXXXXX")}
