@@ -198,7 +198,32 @@ def have_ipv6():
     return _ipv6[0]
 
 
-class Sim:
+class _Helper:
+    """A helper process of the tests (self.proc, its output in self.log,
+    registered in _live_sims): stop() and a context manager that stops
+    it."""
+
+    def stop(self, timeout=5):
+        """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        _live_sims.discard(self)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Sim(_Helper):
     """sessim.py as a subprocess.  Options become its flags:
     region, user, secret, idle, size, delay_ms, verified (str or list),
     tls_min, tls_max, login_only=True, ipv6; cert="server" picks the
@@ -332,24 +357,6 @@ class Sim:
         path = self.dir / "sim-errors.log"
         return path.read_text() if path.exists() else ""
 
-    def stop(self, timeout=5):
-        """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        _live_sims.discard(self)
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def _flags(opts):
@@ -439,7 +446,7 @@ class ApiSim(Sim):
         return self.events("request", scenario)
 
 
-class ConnectProxy:
+class ConnectProxy(_Helper):
     """connectproxy.py as a subprocess, on 127.0.0.1: .port, .url
     ("http://127.0.0.1:PORT"), .auth_url (with the credentials when auth
     "USER:PASSWORD" is required), answer(407 or 502, or None for normal
@@ -481,23 +488,6 @@ class ConnectProxy:
         path = self.dir / "errors.log"
         return path.read_text() if path.exists() else ""
 
-    def stop(self, timeout=5):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        _live_sims.discard(self)
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 @atexit.register
