@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: ISC
 """A minimal HTTP CONNECT proxy on loopback, for the functional tests of the
 HTTPS transport: clients reach the SES API simulator (sesapi.py) through it
-as they would through a corporate proxy.  Python 3 standard library only.
+as they would through a corporate proxy.  Python 3 standard library only
+(and sessim.py, beside it, for serve_until_signal()).
 
     /usr/bin/python3 connectproxy.py --dir DIR [--auth USER:PASSWORD]
                                      [--idle SECONDS]
@@ -33,12 +34,13 @@ import ipaddress
 import json
 import os
 import selectors
-import signal
 import socket
 import sys
 import threading
 import time
 import traceback
+
+import sessim           # same directory: serve_until_signal()
 
 MAX_HEAD = 8192
 CHUNK = 65536
@@ -223,24 +225,9 @@ def main(argv):
     p.add_argument("--idle", type=float, default=30.0)
     opts = p.parse_args(argv)
     proxy = Proxy(opts)
-    wakeup, wakeup_w = socket.socketpair()
-    wakeup_w.setblocking(False)
-    signal.set_wakeup_fd(wakeup_w.fileno())
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-    path = os.path.join(opts.dir, "port")
-    with open(path + ".tmp", "w") as f:
-        f.write("%d\n" % proxy.listener.getsockname()[1])
-    os.replace(path + ".tmp", path)
-    try:
-        proxy.serve(wakeup)
-    finally:
-        proxy.shutdown()
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-    return 0
+    return sessim.serve_until_signal(
+        proxy, os.path.join(opts.dir, "port"),
+        b"%d\n" % proxy.listener.getsockname()[1])
 
 
 if __name__ == "__main__":

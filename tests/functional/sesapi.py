@@ -135,7 +135,6 @@ import hmac
 import http
 import json
 import os
-import signal
 import socket
 import ssl
 import struct
@@ -1080,22 +1079,9 @@ def main(argv):
     server = Server(opts)
     ports = server.listen()
     ports["pid"] = os.getpid()
-    wakeup, wakeup_w = socket.socketpair()
-    wakeup_w.setblocking(False)
-    signal.set_wakeup_fd(wakeup_w.fileno())
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-    ports_path = os.path.join(opts.dir, "ports.json")
-    sessim.write_atomic(ports_path, json.dumps(ports).encode())
-    try:
-        server.serve(wakeup)
-    finally:
-        server.shutdown()
-        try:
-            os.unlink(ports_path)
-        except FileNotFoundError:
-            pass
-    return 0
+    return sessim.serve_until_signal(
+        server, os.path.join(opts.dir, "ports.json"),
+        json.dumps(ports).encode())
 
 
 if __name__ == "__main__":

@@ -1122,12 +1122,11 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def main(argv):
-    opts = parse_args(argv)
-    server = Server(opts)
-    ports = server.listen()
-    ports["pid"] = os.getpid()
-
+def serve_until_signal(server, path, data):
+    """Write `data` to `path` (atomically: the sign that `server` listens),
+    run server.serve(wakeup) until SIGTERM or SIGINT, then
+    server.shutdown() and remove `path`; 0.  sesapi.py and connectproxy.py
+    use it too."""
     # SIGTERM/SIGINT wake the accept loop through a socket pair.
     wakeup, wakeup_w = socket.socketpair()
     wakeup_w.setblocking(False)
@@ -1135,17 +1134,25 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
 
-    ports_path = os.path.join(opts.dir, "ports.json")
-    write_atomic(ports_path, json.dumps(ports).encode())
+    write_atomic(path, data)
     try:
         server.serve(wakeup)
     finally:
         server.shutdown()
         try:
-            os.unlink(ports_path)       # a stale file must not mislead
+            os.unlink(path)             # a stale file must not mislead
         except FileNotFoundError:
             pass
     return 0
+
+
+def main(argv):
+    opts = parse_args(argv)
+    server = Server(opts)
+    ports = server.listen()
+    ports["pid"] = os.getpid()
+    return serve_until_signal(server, os.path.join(opts.dir, "ports.json"),
+                              json.dumps(ports).encode())
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -197,7 +198,32 @@ def have_ipv6():
     return _ipv6[0]
 
 
-class Sim:
+class _Helper:
+    """A helper process of the tests (self.proc, its output in self.log,
+    registered in _live_sims): stop() and a context manager that stops
+    it."""
+
+    def stop(self, timeout=5):
+        """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        _live_sims.discard(self)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Sim(_Helper):
     """sessim.py as a subprocess.  Options become its flags:
     region, user, secret, idle, size, delay_ms, verified (str or list),
     tls_min, tls_max, login_only=True, ipv6; cert="server" picks the
@@ -331,24 +357,6 @@ class Sim:
         path = self.dir / "sim-errors.log"
         return path.read_text() if path.exists() else ""
 
-    def stop(self, timeout=5):
-        """SIGTERM, a bounded wait, then SIGKILL; the exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        _live_sims.discard(self)
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def _flags(opts):
@@ -438,7 +446,7 @@ class ApiSim(Sim):
         return self.events("request", scenario)
 
 
-class ConnectProxy:
+class ConnectProxy(_Helper):
     """connectproxy.py as a subprocess, on 127.0.0.1: .port, .url
     ("http://127.0.0.1:PORT"), .auth_url (with the credentials when auth
     "USER:PASSWORD" is required), answer(407 or 502, or None for normal
@@ -480,23 +488,6 @@ class ConnectProxy:
         path = self.dir / "errors.log"
         return path.read_text() if path.exists() else ""
 
-    def stop(self, timeout=5):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        _live_sims.discard(self)
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 @atexit.register
@@ -684,6 +675,100 @@ def run(args, stdin=b"", conf=None, timeout=30, env=None, argv0=None,
         err += b"\n[harness: killed after %d s]" % timeout
     return Result(None if timed_out else proc.returncode, out, err,
                   time.monotonic() - start, timed_out)
+
+
+class BsSession:
+    """One `ses-sendmail -C conf -bs` process driven over raw pipes.
+    Every read has a deadline; stderr goes to a file in tmpdir
+    (self.errlog())."""
+
+    _n = itertools.count(1)
+
+    def __init__(self, tmpdir, conf, args=("-bs",), timeout=20):
+        self.timeout = timeout
+        self.errpath = Path(tmpdir) / ("bs-%d.err" % next(BsSession._n))
+        self.errf = open(self.errpath, "wb")
+        self.proc = subprocess.Popen(
+            [binary(), "-C", str(conf)] + list(args),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf,
+            start_new_session=True)
+        self.buf = b""
+
+    def line(self):
+        """The next reply line without its CRLF; None at EOF or timeout."""
+        deadline = time.monotonic() + self.timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.rstrip(b"\r").decode("latin-1")
+
+    def reply(self):
+        """(code, [lines]) of one reply, multi-line ones whole; code 0 when
+        the process said nothing in time or went away."""
+        lines = []
+        while True:
+            ln = self.line()
+            if ln is None:
+                return 0, lines
+            lines.append(ln)
+            if not re.match(r"\d{3}-", ln):
+                return (int(ln[:3]) if re.match(r"\d{3}", ln) else 0), lines
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def cmd(self, line, eol=b"\r\n"):
+        """Send one command line; its reply's code (the lines in .last)."""
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + eol)
+        code, self.last = self.reply()
+        return code
+
+    def message(self, body, rcpts=("rcpt@example.net",),
+                sender="sender@example.com", params="", eol=b"\r\n"):
+        """One transaction: ([codes of MAIL, RCPT..., DATA], final code,
+        final reply text).  body: lines (bytes) without line ends, as
+        the client puts them on the wire (already dot-stuffed)."""
+        codes = [self.cmd("MAIL FROM:<%s>%s" % (sender, params), eol)]
+        codes += [self.cmd("RCPT TO:<%s>" % r, eol) for r in rcpts]
+        codes.append(self.cmd("DATA", eol))
+        if codes[-1] != 354:
+            return codes, 0, ""
+        self.send(b"".join(ln + eol for ln in body) + b"." + eol)
+        code, lines = self.reply()
+        return codes, code, lines[-1] if lines else ""
+
+    def finish(self, quit=False):
+        """Close stdin (after a QUIT and its reply, with quit) and wait
+        (bounded) for the exit; the exit code, None when it had to be
+        killed."""
+        try:
+            if quit:
+                self.cmd("QUIT")
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            rc = self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+            rc = None
+        self.proc.stdout.close()
+        self.errf.close()
+        return rc
+
+    def errlog(self):
+        return self.errpath.read_text(errors="replace")
 
 
 TIME = "/usr/bin/time"

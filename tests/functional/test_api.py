@@ -28,20 +28,18 @@ import collections
 import concurrent.futures
 import hashlib
 import json
-import os
 import random
 import re
-import select
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import (SECRET, USER, ApiSim, ConnectProxy,  # noqa: E402
-                     Sim, Tap, binary, closed_port, first_address, norm,
-                     run, run_measured, wire, write_conf)
+from sestest import (SECRET, USER, ApiSim, BsSession,  # noqa: E402
+                     ConnectProxy, Sim, Tap, binary, closed_port,
+                     first_address, norm, run, run_measured, wire,
+                     write_conf)
 
 SENDER = "sender@example.com"           # `from` in write_conf's default
 RCPT = "rcpt@example.net"
@@ -765,96 +763,26 @@ def part_faults(sim, tsim, tmp):
 
 # --- 4. -bs ------------------------------------------------------------------
 
-class Bs:
-    """One `ses-sendmail -bs` process over pipes; every read bounded."""
-
-    def __init__(self, conf, timeout=20):
-        self.timeout = timeout
-        self.errpath = t.tmp / ("bs-%d.err" % next(_confs))
-        self.errf = open(self.errpath, "wb")
-        self.proc = subprocess.Popen(
-            [binary(), "-C", str(conf), "-bs"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.errf, start_new_session=True)
-        self.buf = b""
-
-    def line(self):
-        deadline = time.monotonic() + self.timeout
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.rstrip(b"\r").decode("latin-1")
-
-    def reply(self):
-        lines = []
-        while True:
-            ln = self.line()
-            if ln is None:
-                return 0, lines
-            lines.append(ln)
-            if not re.match(r"\d{3}-", ln):
-                return (int(ln[:3]) if re.match(r"\d{3}", ln) else 0), lines
-
-    def cmd(self, line):
-        self.proc.stdin.write(line.encode() + b"\r\n")
-        self.proc.stdin.flush()
-        return self.reply()
-
-    def message(self, subject, rcpt=RCPT):
-        """MAIL, RCPT, DATA, the body; the final reply's (code, text)."""
-        for line in ("MAIL FROM:<%s>" % SENDER, "RCPT TO:<%s>" % rcpt,
-                     "DATA"):
-            code, _ = self.cmd(line)
-        if code != 354:
-            return code, ""
-        self.proc.stdin.write(b"From: Alice <alice@example.com>\r\n"
-                              b"Subject: " + subject.encode() +
-                              b"\r\n\r\nbody\r\n.\r\n")
-        self.proc.stdin.flush()
-        code, lines = self.reply()
-        return code, lines[-1] if lines else ""
-
-    def finish(self):
-        try:
-            self.cmd("QUIT")
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            rc = self.proc.wait(self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait()
-            rc = None
-        self.proc.stdout.close()
-        self.errf.close()
-        return rc
-
-    def errlog(self):
-        return self.errpath.read_text(errors="replace")
-
-
 def bs_session(sim, conf, n, pause=0.0, desc=""):
     """n messages in one -bs session, pause seconds after the first;
     (final codes, ids from the 250s, exit, stderr)."""
-    s = Bs(conf)
+    s = BsSession(t.tmp, conf)
     s.reply()
     s.cmd("EHLO client.example")
     codes, ids = [], []
     for i in range(n):
         if i == 1:
             time.sleep(pause)
-        code, text = s.message("%s %d" % (desc, i))
+        subject = ("%s %d" % (desc, i)).encode()
+        sent, code, text = s.message(
+            [b"From: Alice <alice@example.com>", b"Subject: " + subject, b"",
+             b"body"], rcpts=(RCPT,), sender=SENDER)
+        if sent[-1] != 354:
+            code = sent[-1]             # DATA refused: its code
         codes.append(code)
         m = re.match(r"250 Ok (\S+)$", text)
         ids.append(m.group(1) if m else text)
-    rc = s.finish()
+    rc = s.finish(quit=True)
     sim.wait_closed()
     return codes, ids, rc, s.errlog()
 

@@ -19,7 +19,6 @@ smtplib bridged to the process through a socketpair."""
 
 import os
 import re
-import select
 import shutil
 import smtplib
 import socket
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import Sim, Tap, binary, write_conf  # noqa: E402
+from sestest import BsSession, Sim, Tap, binary, write_conf  # noqa: E402
 
 SENDER = "sender@example.com"           # `from` in write_conf's default
 RCPT = "rcpt@example.net"
@@ -38,97 +37,6 @@ NOT_VERIFIED = ("554 Message rejected: Email address is not verified. The "
                 "nobody@unverified.example")
 TRANSIENT = "451 Temporary service failure"
 IDLE_PAUSE = 9.0                        # SES closes a session idle ~10 s
-
-
-class Bs:
-    """One `ses-sendmail -C conf -bs` process driven over raw pipes.
-    Every read has a deadline; stderr goes to a file (self.errlog())."""
-
-    _n = 0
-
-    def __init__(self, conf, args=("-bs",), timeout=20):
-        Bs._n += 1
-        self.timeout = timeout
-        self.errpath = t.tmp / ("bs-%d.err" % Bs._n)
-        self.errf = open(self.errpath, "wb")
-        self.proc = subprocess.Popen(
-            [binary(), "-C", str(conf)] + list(args),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf,
-            start_new_session=True)
-        self.buf = b""
-
-    def line(self):
-        """The next reply line without its CRLF; None at EOF or timeout."""
-        deadline = time.monotonic() + self.timeout
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.rstrip(b"\r").decode("latin-1")
-
-    def reply(self):
-        """(code, [lines]) of one reply, multi-line ones whole; code 0 when
-        the process said nothing in time or went away."""
-        lines = []
-        while True:
-            ln = self.line()
-            if ln is None:
-                return 0, lines
-            lines.append(ln)
-            if not re.match(r"\d{3}-", ln):
-                return (int(ln[:3]) if re.match(r"\d{3}", ln) else 0), lines
-
-    def send(self, data):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def cmd(self, line, eol=b"\r\n"):
-        """Send one command line; its reply's code (the lines in .last)."""
-        if isinstance(line, str):
-            line = line.encode()
-        self.send(line + eol)
-        code, self.last = self.reply()
-        return code
-
-    def message(self, body, rcpts=(RCPT,), sender=SENDER, params="",
-                eol=b"\r\n"):
-        """One transaction: ([codes of MAIL, RCPT..., DATA], final code,
-        final reply text).  body: lines (bytes) without line ends, as
-        the client puts them on the wire (already dot-stuffed)."""
-        codes = [self.cmd("MAIL FROM:<%s>%s" % (sender, params), eol)]
-        codes += [self.cmd("RCPT TO:<%s>" % r, eol) for r in rcpts]
-        codes.append(self.cmd("DATA", eol))
-        if codes[-1] != 354:
-            return codes, 0, ""
-        self.send(b"".join(ln + eol for ln in body) + b"." + eol)
-        code, lines = self.reply()
-        return codes, code, lines[-1] if lines else ""
-
-    def finish(self):
-        """Close stdin and wait (bounded) for the exit; the exit code, None
-        when it had to be killed."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            rc = self.proc.wait(self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait()
-            rc = None
-        self.proc.stdout.close()
-        self.errf.close()
-        return rc
-
-    def errlog(self):
-        return self.errpath.read_text(errors="replace")
 
 
 def body(subject, *lines):
@@ -147,7 +55,7 @@ def kept_closed(conf, sim, how, conns=2, attempts=1, pause=0):
     the second (a fault at its MAIL, or idleness during `pause`).  The
     second is still sent, on connection `conns`, with `attempts` in its
     summary line, and a warning says the kept session was closed."""
-    s = Bs(conf)
+    s = BsSession(t.tmp, conf)
     s.reply()
     s.cmd("EHLO client.example")
     _, c1, _ = s.message(body("first", b"x"))
@@ -185,7 +93,7 @@ with Sim(t.tmp) as sim:
     # --- the protocol, CRLF, one session ---------------------------------
     with t.case("protocol"):
         sim.scenario(name="protocol")
-        s = Bs(CONF)
+        s = BsSession(t.tmp, CONF)
         code, lines = s.reply()
         t.eq(code, 220, "greeting 220", lines)
         t.ok(lines and "ESMTP" in lines[0], "greeting says ESMTP", lines)
@@ -270,7 +178,7 @@ with Sim(t.tmp) as sim:
     # --- HELO and LF-only input ------------------------------------------
     with t.case("LF"):
         sim.scenario(name="lf")
-        s = Bs(CONF)
+        s = BsSession(t.tmp, CONF)
         t.eq(s.reply()[0], 220, "LF input: greeting")
         t.eq(s.cmd("HELO client.example", eol=b"\n"), 250,
              "HELO (LF): 250")
@@ -307,7 +215,7 @@ with Sim(t.tmp) as sim:
         and including DATA, pipelined), then `slow` one octet per write,
         then `data` with the true end of data and QUIT; stdin is closed.
         (codes of every reply, exit code, stderr)."""
-        s = Bs(conf)
+        s = BsSession(t.tmp, conf)
         s.send(head)
         for i in range(len(slow)):
             s.send(slow[i:i + 1])
@@ -389,7 +297,7 @@ with Sim(t.tmp) as sim:
     # --- -bs -i ------------------------------------------------------------
     with t.case("-bs -i"):
         sim.scenario(name="bs-i")
-        s = Bs(CONF, args=("-bs", "-i"))
+        s = BsSession(t.tmp, CONF, args=("-bs", "-i"))
         t.eq(s.reply()[0], 220, "-bs -i: greeting")
         t.eq(s.cmd("EHLO client.example"), 250, "-bs -i: EHLO")
         codes, code, text = s.message(body("dash i", b"..", b"end"))
@@ -405,7 +313,7 @@ with Sim(t.tmp) as sim:
     # --- SIZE ----------------------------------------------------------------
     with t.case("SIZE"):
         sim.scenario(name="size")
-        s = Bs(CONF_SMALL)
+        s = BsSession(t.tmp, CONF_SMALL)
         s.reply()
         s.cmd("EHLO client.example")
         t.ok("250-SIZE 3000" in s.last, "EHLO offers SIZE 3000", s.last)
@@ -438,7 +346,7 @@ with Sim(t.tmp) as sim:
         with t.case("-bs %d recipients" % n):
             rs = ["b%03d@example.net" % i for i in range(n)]
             sim.scenario(name="bs-rcpts-%d" % n)
-            s = Bs(CONF)
+            s = BsSession(t.tmp, CONF)
             s.reply()
             s.cmd("EHLO client.example")
             codes, code, text = s.message(body("many", b"x"), rcpts=rs)
@@ -460,7 +368,7 @@ with Sim(t.tmp) as sim:
     # --- local recipients with admin_address ------------------------------
     with t.case("admin"):
         sim.scenario(name="admin")
-        s = Bs(CONF_ADMIN)
+        s = BsSession(t.tmp, CONF_ADMIN)
         s.reply()
         s.cmd("EHLO client.example")
         codes, code, text = s.message(body("to root", b"hi"),
@@ -477,7 +385,7 @@ with Sim(t.tmp) as sim:
         sim.scenario(name="refused", conns=[[
             {"stage": "dot", "action": "reply", "reply": NOT_VERIFIED,
              "count": 2}]])
-        s = Bs(CONF)
+        s = BsSession(t.tmp, CONF)
         s.reply()
         s.cmd("EHLO client.example")
         _, c1, text1 = s.message(body("accepted", b"one"))
@@ -497,7 +405,7 @@ with Sim(t.tmp) as sim:
     with t.case("transient"):
         sim.scenario(name="transient", conns=[[
             {"stage": "dot", "action": "reply", "reply": TRANSIENT}]])
-        s = Bs(CONF)                    # retry_delays none
+        s = BsSession(t.tmp, CONF)      # retry_delays none
         s.reply()
         s.cmd("EHLO client.example")
         _, c1, text1 = s.message(body("deferred", b"one"))
@@ -521,7 +429,7 @@ with Sim(t.tmp) as sim:
                           retry_deadline=2)
         sim.scenario(name="late-retry", conns=[[
             {"stage": "dot", "action": "reply", "reply": TRANSIENT}], []])
-        s = Bs(conf)
+        s = BsSession(t.tmp, conf)
         s.reply()
         s.cmd("EHLO client.example")
         time.sleep(2.5)                 # past retry_deadline
@@ -541,7 +449,7 @@ with Sim(t.tmp) as sim:
     # --- the input ends in the middle of DATA ------------------------------
     with t.case("eof in data"):
         sim.scenario(name="eof")
-        s = Bs(CONF)
+        s = BsSession(t.tmp, CONF)
         s.reply()
         s.cmd("EHLO client.example")
         s.cmd("MAIL FROM:<%s>" % SENDER)
@@ -556,7 +464,7 @@ with Sim(t.tmp) as sim:
     # --- max_messages_per_connection ----------------------------------------
     with t.case("max messages"):
         sim.scenario(name="max2")
-        s = Bs(CONF_MAX2)
+        s = BsSession(t.tmp, CONF_MAX2)
         s.reply()
         s.cmd("EHLO client.example")
         codes = [s.message(body("n%d" % i, b"x"))[1] for i in range(3)]
@@ -573,7 +481,7 @@ with Sim(t.tmp) as sim:
     with t.case("max age"):
         conf = write_conf(t.tmp / "age.conf", sim, max_connection_age=1)
         sim.scenario(name="age")
-        s = Bs(conf)
+        s = BsSession(t.tmp, conf)
         s.reply()
         s.cmd("EHLO client.example")
         c1 = s.message(body("young", b"x"))[1]
@@ -590,7 +498,7 @@ with Sim(t.tmp) as sim:
     # --- idleness ------------------------------------------------------------
     with t.case("idle"):
         sim.scenario(name="idle")
-        s = Bs(CONF)
+        s = BsSession(t.tmp, CONF)
         s.reply()
         s.cmd("EHLO client.example")
         _, c1, _ = s.message(body("before", b"x"))
@@ -660,7 +568,7 @@ with Sim(t.tmp) as sim:
         sim.scenario(name="symfony", conns=[[
             {"stage": "dot", "action": "reply", "reply": NOT_VERIFIED,
              "count": 2}]])
-        s = Bs(CONF, args=("-bs", "-i"))
+        s = BsSession(t.tmp, CONF, args=("-bs", "-i"))
         t.eq(s.reply()[0], 220, "Symfony: greeting 220")
         t.eq(s.cmd("HELO [127.0.0.1]"), 250, "Symfony: HELO [127.0.0.1]")
         codes, c1, r1 = symfony_send(s, "one", "line 1\r\n.dot line\r\n"
