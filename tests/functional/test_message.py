@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sestest import Sim, Tap, norm, run, wire, write_conf  # noqa: E402
+from sestest import (SECRET, USER, ApiSim, Sim, Tap, norm,  # noqa: E402
+                     run, wire, write_conf)
 
 SENDER = "sender@example.com"           # `from` in write_conf's default
 RCPT = "rcpt@example.net"
@@ -48,8 +49,46 @@ def crlf(text):
     return text.replace(b"\n", b"\r\n")
 
 
-t = Tap(deadline=50)
+t = Tap(deadline=150)
 sim = Sim(t.tmp)
+# Every case goes over the SES API too: the message SES stores and the
+# envelope must be the same whichever transport carried them.
+api = ApiSim(t.tmp, config_sets="cs-test")
+_API_CONFS = {}
+SAME = [0]
+
+
+def api_conf(conf):
+    """conf with the SES API as its transport, the rest unchanged."""
+    if conf not in _API_CONFS:
+        lines = [ln for ln in Path(conf).read_text().splitlines()
+                 if not ln.startswith(("password ", "username "))]
+        lines += ["transport api", "api_endpoint " + api.url,
+                  "aws_access_key_id " + USER,
+                  "aws_secret_access_key " + SECRET]
+        path = Path(str(conf) + ".api")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        _API_CONFS[conf] = path
+    return _API_CONFS[conf]
+
+
+def same_over_api(desc, args, stdin, conf, m):
+    """The case again over the API: what SES stores and the envelope are
+    those SMTP gave it (only the generated Date:/Message-ID: values
+    differ)."""
+    api.scenario()
+    r = run(args, stdin=stdin, conf=api_conf(conf))
+    got = api.messages()
+    ok = r.rc == 0 and len(got) == 1 and \
+        norm(got[0]["raw"]) == norm(m["eml"]) and \
+        (got[0]["from"], sorted(got[0]["rcpt"])) == \
+        (m["mail_from"], sorted(m["rcpt"]))
+    SAME[0] += ok
+    t.ok(ok, "%s: the same message and envelope over the SES API" % desc,
+         "%r\n%r\n%r" % (r, got[0]["raw"][:400] if got else None,
+                          m["eml"][:400]))
 CONF = write_conf(t.tmp / "ses.conf", sim)
 CONF_NOFROM = write_conf(t.tmp / "nofrom.conf", sim, **{"from": None})
 CONF_ADMIN = write_conf(t.tmp / "admin.conf", sim,
@@ -82,6 +121,7 @@ def send(desc, args, stdin, raw=None, mail_from=SENDER, rcpt=(RCPT,),
     if err is not None:
         t.ok(re.search(err, r.err, re.M), "%s: stderr says /%s/" %
              (desc, err), r.err)
+    same_over_api(desc, args, stdin, conf, m)
     return r, m
 
 
@@ -97,6 +137,10 @@ def refuse(desc, args, stdin, rc, pattern, conf=CONF):
          (desc, pattern), r.err)
     t.eq((sim.connections(), len(sim.messages())), (0, 0),
          "%s: no connection, nothing sent" % desc)
+    api.scenario()
+    ra = run(args, stdin=stdin, conf=api_conf(conf))
+    t.ok(ra.rc == rc and api.connections() == 0,
+         "%s: refused the same way over the SES API" % desc, ra.err)
     return r
 
 
@@ -577,5 +621,9 @@ send("verified_domains: a generated From: is the (kept) envelope sender",
               b"Message-ID: <ID@example.org>", b"", b"b"))
 
 t.eq(sim.errors(), "", "the simulator saw nothing malformed")
+t.eq(api.errors(), "", "the API simulator saw nothing malformed")
+t.diag("%d messages stored byte for byte alike over SMTP and the API" %
+       SAME[0])
 sim.stop()
+api.stop()
 t.done()
