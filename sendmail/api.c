@@ -201,19 +201,23 @@ api_sign(const struct conf *c, const char *method, const char *path,
 	return 0;
 }
 
-/* Write the head and the body (pass 2). */
+/*
+ * A signed request's head: the signature's fields, and Content-Type when
+ * there is a body (len >= 0; -1: none).
+ */
 static int
-api_request(struct api *a, struct msg *m, const struct api_body *prefix,
-    const struct api_body *suffix, long long len, const char *host,
-    const struct sigv4 *sig, struct fail *f)
+api_head(struct api *a, const char *method, const char *target,
+    const char *host, long long len, const struct sigv4 *sig,
+    struct fail *f)
 {
 	struct http_field fields[4];
 	struct http_req q;
-	struct api_out o;
 	size_t n = 0;
 
-	fields[n].name = "Content-Type";
-	fields[n++].value = "application/json";
+	if (len >= 0) {
+		fields[n].name = "Content-Type";
+		fields[n++].value = "application/json";
+	}
 	fields[n].name = "X-Amz-Date";
 	fields[n++].value = sig->amz_date;
 	if (a->conf->aws_token != NULL) {
@@ -223,13 +227,24 @@ api_request(struct api *a, struct msg *m, const struct api_body *prefix,
 	fields[n].name = "Authorization";
 	fields[n++].value = sig->authorization;
 	memset(&q, 0, sizeof(q));
-	q.method = "POST";
-	q.target = API_PATH;
+	q.method = method;
+	q.target = target;
 	q.host = host;
 	q.fields = fields;
 	q.nfields = n;
 	q.length = len;
-	if (http_request(&a->c, &q, f) == -1)
+	return http_request(&a->c, &q, f);
+}
+
+/* Write the head and the body (pass 2). */
+static int
+api_request(struct api *a, struct msg *m, const struct api_body *prefix,
+    const struct api_body *suffix, long long len, const char *host,
+    const struct sigv4 *sig, struct fail *f)
+{
+	struct api_out o;
+
+	if (api_head(a, "POST", API_PATH, host, len, sig, f) == -1)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.c = &a->c;
@@ -344,12 +359,9 @@ api_get(struct api *a, const char *path, char *body, size_t bodymax,
     struct api_answer *ans, struct fail *f)
 {
 	static const char *const keep[] = { "x-amzn-ErrorType", NULL };
-	struct http_field fields[3];
 	struct http_resp r;
-	struct http_req q;
 	struct sigv4 sig;
 	char host[300];
-	size_t n = 0;
 	int status, rv;
 
 	memset(ans, 0, sizeof(*ans));
@@ -359,22 +371,7 @@ api_get(struct api *a, const char *path, char *body, size_t bodymax,
 	if (api_sign(a->conf, "GET", path, NULL, host, SIGV4_EMPTY_SHA256,
 	    &sig, f) == -1)
 		return -1;
-	fields[n].name = "X-Amz-Date";
-	fields[n++].value = sig.amz_date;
-	if (a->conf->aws_token != NULL) {
-		fields[n].name = "X-Amz-Security-Token";
-		fields[n++].value = a->conf->aws_token;
-	}
-	fields[n].name = "Authorization";
-	fields[n++].value = sig.authorization;
-	memset(&q, 0, sizeof(q));
-	q.method = "GET";
-	q.target = path;
-	q.host = host;
-	q.fields = fields;
-	q.nfields = n;
-	q.length = -1;
-	rv = http_request(&a->c, &q, f);
+	rv = api_head(a, "GET", path, host, -1, &sig, f);
 	sigv4_wipe(&sig);
 	if (rv == -1)
 		return -1;

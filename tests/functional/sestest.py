@@ -287,6 +287,11 @@ class Sim(_Helper):
             spec["default"] = default
         if random is not None:
             spec["random"] = random
+        return self._install(sid, spec)
+
+    def _install(self, sid, spec):
+        """Write the scenario file whole (the simulator reads it at every
+        connection) and make sid current."""
         path = self.dir / "scenario.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(spec))
@@ -422,12 +427,7 @@ class ApiSim(Sim):
             if value is not None:
                 spec[key] = value
         spec.update(extra)
-        path = self.dir / "scenario.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(spec))
-        tmp.replace(path)
-        self.current = sid
-        return sid
+        return self._install(sid, spec)
 
     def messages(self, scenario=None):
         """Accepted messages of the scenario (default: current), in order:
