@@ -7,11 +7,11 @@
  * The JSON of the SES API, both ways.  Out: the SendEmail request body
  * around the message (ses.md 9.1), addresses escaped by one small
  * function; the message itself is streamed by api.c, base64 on the fly.
- * In: the answers (SendEmail's, GetAccount's), parsed with jansson
- * (never by string search), and an error's type read as botocore reads
- * it: the x-amzn-ErrorType header up to its first ':', else "__type"
- * (after any '#') or "code" in the body; the text from "message" or
- * "Message".
+ * In: the answers (SendEmail's, GetAccount's, GetEmailIdentity's,
+ * GetConfigurationSet's), parsed with jansson (never by string search),
+ * and an error's type read as botocore reads it: the x-amzn-ErrorType
+ * header up to its first ':', else "__type" (after any '#') or "code" in
+ * the body; the text from "message" or "Message".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +239,72 @@ api_parse_account(const char *body, size_t len, struct api_account *acct)
 	    api_json_number(q, "Max24HourSend", &acct->max24) == 0 &&
 	    api_json_number(q, "MaxSendRate", &acct->rate) == 0 &&
 	    api_json_number(q, "SentLast24Hours", &acct->sent) == 0;
+	json_decref(root);
+	return 0;
+}
+
+/* A string member of o, printable, into out (cut to fit); "" if absent. */
+static void
+api_json_copy(json_t *o, const char *name, char *out, size_t outlen)
+{
+	const char *v;
+
+	out[0] = '\0';
+	if ((v = api_json_member(o, name)) != NULL)
+		log_sanitize(out, outlen, v, strlen(v));
+}
+
+/*
+ * GetEmailIdentity (API v2, ses.md 9.4): VerifiedForSendingStatus,
+ * IdentityType, VerificationStatus, and DkimAttributes' Status and
+ * SigningEnabled.
+ */
+int
+api_parse_identity(const char *body, size_t len, struct api_identity *id)
+{
+	json_error_t jerr;
+	json_t *root, *dkim;
+
+	memset(id, 0, sizeof(*id));
+	id->verified = id->signing = -1;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	id->verified = api_json_bool(root, "VerifiedForSendingStatus");
+	api_json_copy(root, "IdentityType", id->type, sizeof(id->type));
+	api_json_copy(root, "VerificationStatus", id->status,
+	    sizeof(id->status));
+	if (json_is_object(dkim = json_object_get(root, "DkimAttributes"))) {
+		api_json_copy(dkim, "Status", id->dkim, sizeof(id->dkim));
+		id->signing = api_json_bool(dkim, "SigningEnabled");
+	}
+	json_decref(root);
+	return 0;
+}
+
+/*
+ * GetConfigurationSet (API v2, ses.md 9.4): its name, and whether
+ * SendingOptions.SendingEnabled lets messages that use it go.
+ */
+int
+api_parse_confset(const char *body, size_t len, struct api_confset *cs)
+{
+	json_error_t jerr;
+	json_t *root, *so;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->sending = -1;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	api_json_copy(root, "ConfigurationSetName", cs->name,
+	    sizeof(cs->name));
+	if (json_is_object(so = json_object_get(root, "SendingOptions")))
+		cs->sending = api_json_bool(so, "SendingEnabled");
 	json_decref(root);
 	return 0;
 }

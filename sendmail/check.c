@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,9 +34,13 @@
 
 #define CHECK_LINES	12
 #define CHECK_LINE	320
-#define CHECK_STEPS	14
-#define CHECK_ANSWER	16384	/* GetAccount's answer, kept */
+#define CHECK_STEPS	16
+#define CHECK_ANSWER	131072	/* a read's answer, kept (an identity's
+				 * policies may be long) */
 #define CHECK_ACCOUNT	"/v2/email/account"	/* GetAccount */
+#define CHECK_IDENTITY	"/v2/email/identities/"	/* GetEmailIdentity */
+#define CHECK_CONFSET	"/v2/email/configuration-sets/"
+#define CHECK_SIM_DOMAIN "@simulator.amazonses.com"
 #define CHECK_PROBE	(1024 * 1024)	/* the large-packet write */
 #define CHECK_SIM_RCPT	"success@simulator.amazonses.com"
 
@@ -64,7 +69,28 @@ struct check {
 	int			 ex;		/* code of the first failure */
 	int			 blocked;	/* later steps cannot run */
 	int			 api;		/* a send may use the API */
+	/* What the reads found, for --json (design.md 12). */
+	int			 has_account;	/* GetAccount answered */
+	struct api_account	 acct;
+	char			 id_addr[SES_MAX_ADDR + 1];	/* or "" */
+	const char		*id_domain;	/* in id_addr, or NULL */
+	int			 id_verified;	/* 1, 0, -1: unknown */
+	const char		*id_by;		/* "address", "domain", "none" */
+	char			 id_dkim[24];	/* DkimAttributes.Status */
+	int			 confset;	/* exists: 1, 0, -1 unknown */
 };
+
+/* What one of --check's reads of the account gave. */
+enum check_read {
+	CHECK_READ_OK = 0,
+	CHECK_READ_NONE,	/* NotFoundException: no such thing */
+	CHECK_READ_DENIED,	/* AccessDeniedException: IAM says no */
+	CHECK_READ_ERROR	/* anything else: f says what */
+};
+
+/* The policy line the reads need (design.md 12), quoted as IAM takes it. */
+static const char CHECK_POLICY[] = "\"Action\": [\"ses:GetAccount\", "
+    "\"ses:GetEmailIdentity\", \"ses:GetConfigurationSet\"]";
 
 /* ses.md 1.3: Regions known to have an SMTP endpoint (not a limit). */
 static const char *const check_regions[] = {
@@ -773,6 +799,65 @@ check_api_tls(struct check *ck)
 	return a;
 }
 
+/* The region, for the remedies: the one configured, else the endpoint's. */
+static const char *
+check_region(const struct check *ck)
+{
+	return ck->c->region != NULL ? ck->c->region : "this region";
+}
+
+/* EnforcementStatus in plain words (ses.md 9.4). */
+static const char *
+check_enforcement(const char *e)
+{
+	if (strcmp(e, "HEALTHY") == 0)
+		return "in good standing";
+	if (strcmp(e, "PROBATION") == 0)
+		return "under review for bounces or complaints: SES may pause "
+		    "sending";
+	if (strcmp(e, "SHUTDOWN") == 0)
+		return "sending shut down by SES for bounces or complaints";
+	return "unknown status";
+}
+
+/* The quota line: "12 of 200 messages in the last 24 hours used...". */
+static void
+check_quota(struct check_step *st, const struct api_account *ac)
+{
+	if (!ac->has_quota)
+		return;
+	if (ac->max24 < 0)
+		check_line(st, 0, "quota: no 24-hour limit (%.0f sent in the "
+		    "last 24 hours); at most %g messages a second", ac->sent,
+		    ac->rate);
+	else
+		check_line(st, 0, "quota: %.0f of %.0f messages used in the "
+		    "last 24 hours (%.0f left); at most %g message%s a second",
+		    ac->sent, ac->max24, ac->sent < ac->max24 ? ac->max24 -
+		    ac->sent : 0, ac->rate, ac->rate == 1 ? "" : "s");
+}
+
+/*
+ * The sandbox (ses.md 6.4): mail goes only to verified identities and the
+ * mailbox simulator; the --send-test recipient named when it is neither.
+ */
+static void
+check_sandbox(struct check *ck, struct check_step *st)
+{
+	const char *to = ck->o->send_to;
+	size_t n, m = strlen(CHECK_SIM_DOMAIN);
+
+	check_line(st, 0, "sandbox: SES takes mail only for verified "
+	    "addresses and domains and the mailbox simulator: in the "
+	    "sandbox, recipients must be verified too");
+	if (to != NULL && ((n = strlen(to)) < m ||
+	    strcasecmp(to + n - m, CHECK_SIM_DOMAIN) != 0))
+		check_line(st, 0, "the test recipient %s must be verified in "
+		    "SES for %s, or SES refuses it", to, check_region(ck));
+	check_line(st, 1, "to send to anyone, request production access: SES "
+	    "console, Account dashboard, region %s", check_region(ck));
+}
+
 /* What GetAccount said: the account's state, and what would stop mail. */
 static void
 check_account(struct check *ck, struct check_step *st,
@@ -780,23 +865,22 @@ check_account(struct check *ck, struct check_step *st,
 {
 	enum check_res res = CHECK_OK;
 
-	check_line(st, 0, "GetAccount with key %.4s...: %s, sending %s%s%s",
-	    ck->c->aws_key_id, ac->production == 0 ? "sandbox" :
-	    ac->production == 1 ? "production" : "production access unknown",
-	    ac->sending == 0 ? "paused" : ac->sending == 1 ? "enabled" :
-	    "unknown", ac->enforcement[0] ? ", enforcement " : "",
-	    ac->enforcement);
-	if (ac->has_quota && ac->max24 < 0)
-		check_line(st, 0, "quota: no 24-hour limit (%.0f sent in the "
-		    "last 24 hours), %g messages a second", ac->sent,
-		    ac->rate);
-	else if (ac->has_quota)
-		check_line(st, 0, "quota: %.0f messages in 24 hours (%.0f "
-		    "sent), %g a second", ac->max24, ac->sent, ac->rate);
-	if (ac->production == 0)
-		check_line(st, 0, "sandbox: SES takes mail only for verified "
-		    "addresses and the mailbox simulator; ask AWS for "
-		    "production access to send to anyone");
+	ck->has_account = 1;
+	ck->acct = *ac;
+	check_line(st, 0, "GetAccount with key %.4s...: %s, sending %s%s%s%s%s",
+	    ck->c->aws_key_id, ac->production == 0 ? "in the sandbox" :
+	    ac->production == 1 ? "in production" : "production access "
+	    "unknown", ac->sending == 0 ? "paused" : ac->sending == 1 ?
+	    "enabled" : "unknown", ac->enforcement[0] ? ", enforcement " : "",
+	    ac->enforcement, ac->enforcement[0] ? " (" : "",
+	    ac->enforcement[0] ? check_enforcement(ac->enforcement) : "");
+	if (ac->enforcement[0] != '\0')
+		(void)strlcat(st->lines[0], ")", CHECK_LINE);
+	check_quota(st, ac);
+	if (ac->production == 0) {
+		check_sandbox(ck, st);
+		res = CHECK_WARN;
+	}
 	if (ac->sending == 0) {
 		check_line(st, 1, "sending is paused for the account: SES "
 		    "refuses every message; resume sending in the SES "
@@ -817,6 +901,18 @@ check_account(struct check *ck, struct check_step *st,
 	check_end(ck, st, res, NULL);
 }
 
+/* A read IAM refused: a warning, with the policy line to add. */
+static void
+check_denied(struct check_step *st, const char *action, const char *key,
+    const struct fail *f)
+{
+	check_line(st, 0, "the keys %.4s... may not call ses:%s (--check "
+	    "reads it; sending does not need it)", key, action);
+	check_line(st, 0, "%s", f->text);
+	check_line(st, 1, "to let --check read the account, add to the IAM "
+	    "policy of these keys: %s", CHECK_POLICY);
+}
+
 static int
 check_type_is(const struct fail *f, const char *a, const char *b)
 {
@@ -835,11 +931,7 @@ check_keys_refused(struct check *ck, struct check_step *st,
 	struct tm tm;
 
 	if (check_type_is(f, "AccessDeniedException", NULL)) {
-		check_line(st, 0, "the keys are valid but may not call "
-		    "ses:GetAccount (not needed for sending)");
-		check_line(st, 0, "%s", f->text);
-		check_line(st, 1, "allow ses:GetAccount to see the account's "
-		    "quota here; sending needs ses:SendRawEmail");
+		check_denied(st, "GetAccount", c->aws_key_id, f);
 		check_end(ck, st, CHECK_WARN, NULL);
 		return 0;
 	}
@@ -916,6 +1008,352 @@ check_api_keys(struct check *ck, struct api *a)
 	return rv;
 }
 
+/*
+ * One signed read of path (prefix and the name, %-encoded) into body, on
+ * *ap, or on a new connection when SES closed that one (*ap replaced;
+ * NULL when it cannot be opened).
+ */
+static enum check_read
+check_read(struct check *ck, struct api **ap, const char *prefix,
+    const char *name, char *body, struct fail *f)
+{
+	struct api_answer ans;
+	char enc[3 * SES_MAX_ADDR + 1], path[3 * SES_MAX_ADDR + 64];
+	char relay[352];
+
+	memset(f, 0, sizeof(*f));
+	if (sigv4_uri_encode(name, strlen(name), enc, sizeof(enc)) == -1 ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s", prefix, enc) >=
+	    sizeof(path)) {
+		fail_set(f, FAIL_USAGE, SMTP_STAGE_NONE, "the name is too long");
+		return CHECK_READ_ERROR;
+	}
+	if (*ap != NULL && !api_reusable(*ap)) {
+		api_close(*ap);
+		*ap = NULL;
+	}
+	if (*ap == NULL && (*ap = api_open(ck->c, relay, sizeof(relay),
+	    f)) == NULL)
+		return CHECK_READ_ERROR;
+	if (api_get(*ap, path, body, CHECK_ANSWER, &ans, f) == 0)
+		return CHECK_READ_OK;
+	if (f->kind != FAIL_API)
+		return CHECK_READ_ERROR;
+	if (check_type_is(f, "AccessDeniedException", NULL))
+		return CHECK_READ_DENIED;
+	if (check_type_is(f, "NotFoundException", NULL))
+		return CHECK_READ_NONE;
+	return CHECK_READ_ERROR;
+}
+
+/* GetEmailIdentity of name (ses.md 9.4) into id. */
+static enum check_read
+check_identity_read(struct check *ck, struct api **ap, const char *name,
+    char *body, struct api_identity *id, struct fail *f)
+{
+	enum check_read rv;
+
+	memset(id, 0, sizeof(*id));
+	id->verified = id->signing = -1;
+	rv = check_read(ck, ap, CHECK_IDENTITY, name, body, f);
+	if (rv == CHECK_READ_OK && api_parse_identity(body, strlen(body),
+	    id) == -1) {
+		fail_set(f, FAIL_PROTOCOL, SMTP_STAGE_RESPONSE,
+		    "GetEmailIdentity: an answer that is not a JSON object");
+		return CHECK_READ_ERROR;
+	}
+	return rv;
+}
+
+/* VerificationStatus in plain words, and what to do (ses.md 9.4). */
+static void
+check_verification(struct check *ck, struct check_step *st,
+    const char *name, int domain, const struct api_identity *id)
+{
+	const char *v = id->status;
+
+	if (strcmp(v, "PENDING") == 0) {
+		check_line(st, 0, "%s: verification pending", name);
+		check_line(st, 1, "%s", domain ? "SES is looking for the "
+		    "domain's DNS records (for up to 72 hours): publish the "
+		    "records the SES console shows for it" : "SES mailed a "
+		    "verification link to the address: open it (it expires "
+		    "after 24 hours)");
+	} else if (strcmp(v, "FAILED") == 0) {
+		check_line(st, 0, "%s: verification failed (the link expired, "
+		    "or the DNS records were not found in 72 hours)", name);
+		check_line(st, 1, "start the verification again in the SES "
+		    "console for %s", check_region(ck));
+	} else if (strcmp(v, "TEMPORARY_FAILURE") == 0) {
+		check_line(st, 0, "%s: verification temporarily failed: a DNS "
+		    "problem keeps SES from checking it; SES tries again",
+		    name);
+		check_line(st, 1, "check that the domain's verification "
+		    "records resolve from the Internet");
+	} else
+		check_line(st, 0, "%s: not verified for sending (verification "
+		    "%s)", name, v[0] ? v : "status unknown");
+}
+
+/* DkimAttributes in plain words: what receivers will see. */
+static void
+check_dkim(struct check *ck, struct check_step *st, const char *name,
+    const struct api_identity *id)
+{
+	const char *d = id->dkim;
+
+	(void)strlcpy(ck->id_dkim, d, sizeof(ck->id_dkim));
+	if (strcmp(d, "SUCCESS") == 0 && id->signing != 0)
+		check_line(st, 0, "DKIM: %s signs with DKIM (records found)",
+		    name);
+	else if (strcmp(d, "SUCCESS") == 0) {
+		check_line(st, 0, "DKIM: records found for %s, but signing is "
+		    "disabled", name);
+		check_line(st, 1, "enable DKIM signing for %s in the SES "
+		    "console: unsigned mail is more often taken for spam",
+		    name);
+	} else if (strcmp(d, "PENDING") == 0) {
+		check_line(st, 0, "DKIM: pending: SES has not found the DKIM "
+		    "records of %s yet", name);
+		check_line(st, 1, "publish the three CNAME records the SES "
+		    "console shows for %s", name);
+	} else if (strcmp(d, "FAILED") == 0 ||
+	    strcmp(d, "TEMPORARY_FAILURE") == 0) {
+		check_line(st, 0, "DKIM: %s: SES %s the DKIM records of %s",
+		    d, d[0] == 'F' ? "did not find" : "cannot check (DNS) "
+		    "now", name);
+		check_line(st, 1, "check the CNAME records the SES console "
+		    "shows for %s", name);
+	} else {
+		check_line(st, 0, "DKIM: not set up for %s (%s): mail goes "
+		    "unsigned", name, d[0] ? d : "no DKIM attributes");
+		check_line(st, 1, "set up Easy DKIM for the domain in the SES "
+		    "console: unsigned mail is more often taken for spam");
+	}
+}
+
+/*
+ * The sender a send would use: -f, else from; 0, or -1 when there is
+ * none (the step ended, saying what a send checks instead).
+ */
+static int
+check_sender(struct check *ck, struct check_step *st)
+{
+	const struct conf *c = ck->c;
+	char err[SES_FAIL_TEXT];
+	const char *from = ck->o->sender;
+
+	if (from == NULL && c->from != NULL)
+		from = c->from;
+	if (from != NULL && addr_parse_sender(from, ck->id_addr,
+	    sizeof(ck->id_addr), err, sizeof(err)) != 0) {
+		check_line(st, 0, "the sender to check does not parse: %s",
+		    err);
+		ck->id_addr[0] = '\0';
+		check_end(ck, st, CHECK_WARN, NULL);
+		return -1;
+	}
+	if (from == NULL || ck->id_addr[0] == '\0') {
+		check_line(st, 0, "no from in %s, and no -f: a send's sender "
+		    "is -f, else the message's From:, else USER@HOST; SES "
+		    "checks at send time that it (or its domain) is verified",
+		    c->path);
+		check_line(st, 1, "run ses-sendmail --check -f ADDRESS to check "
+		    "an address now, or set from");
+		check_end(ck, st, CHECK_SKIP, NULL);
+		return -1;
+	}
+	ck->id_domain = addr_domain(ck->id_addr);
+	check_line(st, 0, "sender %s (%s)", ck->id_addr, ck->o->sender ?
+	    "-f" : "from");
+	return 0;
+}
+
+/* Neither the address nor its domain can send: why, and the fix. */
+static void
+check_unverified(struct check *ck, struct check_step *st,
+    const enum check_read rv[2], const struct api_identity id[2])
+{
+	static const struct fail unverified = { .kind = FAIL_API,
+	    .type = "MessageRejected", .text = "not verified" };
+	const char *name[2] = { ck->id_addr, ck->id_domain };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (rv[i] == CHECK_READ_NONE)
+			check_line(st, 0, "%s: not an identity in SES in %s",
+			    name[i], check_region(ck));
+		else
+			check_verification(ck, st, name[i], i, &id[i]);
+	if (rv[0] == CHECK_READ_NONE && rv[1] == CHECK_READ_NONE)
+		check_line(st, 1, "verify it in the SES console for %s: the "
+		    "address (SES mails it a link) or the domain %s (DNS "
+		    "records)", check_region(ck), ck->id_domain);
+	check_line(st, 1, "until then SES refuses every message from %s "
+	    "(MessageRejected, exit 69)", ck->id_addr);
+	ck->id_verified = 0;
+	ck->id_by = "none";
+	check_end(ck, st, CHECK_FAIL, &unverified);
+}
+
+/*
+ * A verified domain lets its subdomains send too (ses.md 9.4): the first
+ * parent of the sender's domain (two labels at least) that is verified,
+ * or NULL.  A parent that cannot be read counts as not verified.
+ */
+static const char *
+check_parent(struct check *ck, struct api **ap, char *body)
+{
+	struct api_identity id;
+	struct fail f;
+	const char *p, *next;
+
+	for (p = strchr(ck->id_domain, '.'); p != NULL; p = next) {
+		p++;
+		if ((next = strchr(p, '.')) == NULL)
+			break;
+		if (check_identity_read(ck, ap, p, body, &id, &f) ==
+		    CHECK_READ_OK && id.verified == 1)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * GetEmailIdentity for the sender and for its domain: SES lets an address
+ * send when either is verified (ses.md 9.4).  Unverified is a failure:
+ * every send would be refused.  A read IAM refuses is a warning.
+ */
+static void
+check_api_sender(struct check *ck, struct api **ap, char *body)
+{
+	struct check_step *st = check_begin(ck, "API sender");
+	struct api_identity id[2];
+	enum check_read rv[2];
+	struct fail f[2];
+	const char *name[2], *parent = NULL;
+	int i, ok = -1, unknown = 0;
+
+	if (check_sender(ck, st) == -1)
+		return;
+	name[0] = ck->id_addr;
+	name[1] = ck->id_domain;
+	for (i = 0; i < 2; i++) {
+		rv[i] = check_identity_read(ck, ap, name[i], body, &id[i],
+		    &f[i]);
+		if (rv[i] == CHECK_READ_OK && id[i].verified == 1 && ok == -1)
+			ok = i;
+		unknown |= rv[i] == CHECK_READ_DENIED ||
+		    rv[i] == CHECK_READ_ERROR;
+	}
+	if (ok == -1 && !unknown && (parent = check_parent(ck, ap, body)) ==
+	    NULL) {
+		check_unverified(ck, st, rv, id);
+		return;
+	}
+	if (ok != -1 || parent != NULL) {
+		ck->id_verified = 1;
+		ck->id_by = ok == 0 ? "address" : "domain";
+		check_line(st, 0, "%s is verified for sending (by %s%s)",
+		    ck->id_addr, ok == 0 ? "the address" : parent != NULL ?
+		    "its parent domain " : "its domain ", ok == 0 ? "" :
+		    parent != NULL ? parent : ck->id_domain);
+	}
+	if (rv[0] == CHECK_READ_DENIED || rv[1] == CHECK_READ_DENIED)
+		check_denied(st, "GetEmailIdentity", ck->c->aws_key_id,
+		    &f[rv[0] == CHECK_READ_DENIED ? 0 : 1]);
+	for (i = 0; i < 2; i++)
+		if (rv[i] == CHECK_READ_ERROR) {
+			check_line(st, 0, "GetEmailIdentity %s: %s", name[i],
+			    f[i].text);
+			check_line(st, 1, "run --check again later");
+		}
+	/* DKIM is the domain's; an address alone shows its own state. */
+	if (rv[1] == CHECK_READ_OK)
+		check_dkim(ck, st, ck->id_domain, &id[1]);
+	else if (rv[0] == CHECK_READ_OK)
+		check_dkim(ck, st, ck->id_domain, &id[0]);
+	check_end(ck, st, unknown ? CHECK_WARN : CHECK_OK, NULL);
+}
+
+/*
+ * GetConfigurationSet: a configuration_set SES does not have makes every
+ * send fail (NotFoundException, 78), so its absence is a failure.
+ */
+static void
+check_api_confset(struct check *ck, struct api **ap, char *body)
+{
+	const struct conf *c = ck->c;
+	const char *name = c->configuration_set;
+	struct check_step *st;
+	struct api_confset cs;
+	struct fail f;
+
+	if (name == NULL)
+		return;
+	st = check_begin(ck, "API config set");
+	switch (check_read(ck, ap, CHECK_CONFSET, name, body, &f)) {
+	case CHECK_READ_OK:
+		ck->confset = 1;
+		check_line(st, 0, "configuration set %s exists in %s", name,
+		    check_region(ck));
+		if (api_parse_confset(body, strlen(body), &cs) == 0 &&
+		    cs.sending == 0) {
+			check_line(st, 1, "sending is disabled for %s: SES "
+			    "refuses every message that uses it; enable it in "
+			    "the SES console, or remove configuration_set",
+			    name);
+			check_end(ck, st, CHECK_WARN, NULL);
+			return;
+		}
+		check_end(ck, st, CHECK_OK, NULL);
+		return;
+	case CHECK_READ_NONE:
+		ck->confset = 0;
+		check_line(st, 0, "configuration set %s: not in SES in %s (%s)",
+		    name, check_region(ck), f.text);
+		check_line(st, 1, "create it in the SES console for %s, or "
+		    "remove configuration_set from %s: SES refuses every send "
+		    "that names it (exit 78)", check_region(ck), c->path);
+		check_end(ck, st, CHECK_FAIL, &f);
+		return;
+	case CHECK_READ_DENIED:
+		check_denied(st, "GetConfigurationSet", c->aws_key_id, &f);
+		break;
+	case CHECK_READ_ERROR:
+		check_line(st, 0, "GetConfigurationSet %s: %s", name, f.text);
+		check_line(st, 1, "run --check again later");
+		break;
+	}
+	check_end(ck, st, CHECK_WARN, NULL);
+}
+
+/* The reads after GetAccount: the sender, the configuration set. */
+static void
+check_api_reads(struct check *ck, struct api **ap)
+{
+	static const struct fail oom = { .kind = FAIL_OS,
+	    .text = "out of memory" };
+	char *body;
+
+	if ((body = malloc(CHECK_ANSWER)) == NULL) {
+		check_fail(ck, check_begin(ck, "API sender"), &oom, NULL);
+		return;
+	}
+	check_api_sender(ck, ap, body);
+	check_api_confset(ck, ap, body);
+	free(body);
+}
+
+/* The reads' steps, when the keys could not be proved. */
+static void
+check_api_skip_reads(struct check *ck)
+{
+	check_skip(ck, "API sender");
+	if (ck->c->configuration_set != NULL)
+		check_skip(ck, "API config set");
+}
+
 /* The API's steps, each skipped once one before it failed.  0 or -1. */
 static int
 check_api(struct check *ck)
@@ -932,12 +1370,17 @@ check_api(struct check *ck)
 	else if ((a = check_api_tls(ck)) == NULL)
 		done = 2;
 	else {
-		done = check_api_keys(ck, a);
-		api_close(a);
+		if ((done = check_api_keys(ck, a)) == 0)
+			check_api_reads(ck, &a);
+		else
+			check_api_skip_reads(ck);
+		if (a != NULL)
+			api_close(a);
 		return done;
 	}
 	for (; done < 3; done++)
 		check_skip(ck, names[done]);
+	check_api_skip_reads(ck);
 	return -1;
 }
 
@@ -965,6 +1408,63 @@ json_string(const char *s)
 	putchar('"');
 }
 
+/* A JSON string, or null. */
+static void
+json_string_or_null(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		printf("null");
+	else
+		json_string(s);
+}
+
+/* A JSON boolean from 1 or 0; null for -1 (not known). */
+static void
+json_bool(int b)
+{
+	printf("%s", b == 1 ? "true" : b == 0 ? "false" : "null");
+}
+
+/*
+ * What the account reads found (design.md 12): the same keys every time,
+ * null for what was not read (no API keys, IAM refused, no from).
+ */
+static void
+check_json_facts(const struct check *ck)
+{
+	const struct api_account *ac = &ck->acct;
+	int q = ck->has_account && ac->has_quota;
+
+	printf("\"account\": {\"sandbox\": ");
+	json_bool(ck->has_account && ac->production != -1 ?
+	    !ac->production : -1);
+	printf(", \"sending_enabled\": ");
+	json_bool(ck->has_account ? ac->sending : -1);
+	printf(", \"enforcement\": ");
+	json_string_or_null(ck->has_account ? ac->enforcement : NULL);
+	if (q)
+		printf(", \"max_send_rate\": %.15g, \"max_24h\": %.15g, "
+		    "\"sent_24h\": %.15g}", ac->rate, ac->max24, ac->sent);
+	else
+		printf(", \"max_send_rate\": null, \"max_24h\": null, "
+		    "\"sent_24h\": null}");
+	printf(",\n \"identity\": {\"address\": ");
+	json_string_or_null(ck->id_addr);
+	printf(", \"domain\": ");
+	json_string_or_null(ck->id_domain);
+	printf(", \"verified_for_sending\": ");
+	json_bool(ck->id_verified);
+	printf(", \"verified_by\": ");
+	json_string_or_null(ck->id_by);
+	printf(", \"dkim\": ");
+	json_string_or_null(ck->id_dkim);
+	printf("},\n \"configuration_set\": {\"name\": ");
+	json_string_or_null(ck->c->configuration_set);
+	printf(", \"exists\": ");
+	json_bool(ck->confset);
+	printf("},\n ");
+}
+
 static void
 check_json(const struct check *ck)
 {
@@ -978,8 +1478,10 @@ check_json(const struct check *ck)
 	json_string(c->path);
 	printf(", \"transport\": \"%s\", \"host\": ", api ? "api" : "smtp");
 	json_string(api ? c->api_host : c->host);
-	printf(", \"port\": %d, \"exit\": %d, \"steps\": [",
+	printf(", \"port\": %d, \"exit\": %d,\n ",
 	    api ? c->api_port : c->port, ck->ex);
+	check_json_facts(ck);
+	printf("\"steps\": [");
 	for (i = 0; i < ck->nsteps; i++) {
 		st = &ck->steps[i];
 		printf("%s\n  {\"step\": ", i ? "," : "");
@@ -1012,6 +1514,7 @@ check_config_failed(const char *path, const struct fail *f,
 	char text[SES_FAIL_TEXT * 2];
 
 	memset(&ck, 0, sizeof(ck));
+	ck.id_verified = ck.confset = -1;
 	conf_init(&none);
 	ck.c = &none;
 	ck.o = o;
@@ -1061,6 +1564,7 @@ check_run(const struct conf *c, const struct check_opts *o)
 		return fail_kind_exit(FAIL_OS);
 	ck->c = c;
 	ck->o = o;
+	ck->id_verified = ck->confset = -1;
 	/* The secret is kept (creds.c) where a send may use the API. */
 	ck->api = c->transport == CONF_TRANSPORT_API || (c->api_ok &&
 	    c->aws_secret != NULL);

@@ -754,6 +754,7 @@ struct check_opts {
 	int		 ports[CHECK_MAX_PORTS];	/* --ports */
 	int		 nports;
 	const char	*send_to;	/* --send-test ADDRESS, or NULL */
+	const char	*sender;	/* -f ADDRESS: the sender to check */
 	int		 json;		/* --json */
 	int		 utf8;		/* stdout is a UTF-8 terminal */
 	int		 colour;	/* stdout is a terminal */
@@ -899,6 +900,22 @@ struct api_account {
 	char		 enforcement[32];	/* EnforcementStatus */
 };
 /*
+ * What GetEmailIdentity says of one identity (ses.md 9.4); -1 (or "") for
+ * what it left out.  The strings are printable, cut to fit.
+ */
+struct api_identity {
+	int		 verified;	/* VerifiedForSendingStatus */
+	char		 type[24];	/* IdentityType: EMAIL_ADDRESS, DOMAIN */
+	char		 status[24];	/* VerificationStatus: SUCCESS... */
+	char		 dkim[24];	/* DkimAttributes.Status */
+	int		 signing;	/* DkimAttributes.SigningEnabled */
+};
+/* What GetConfigurationSet says (ses.md 9.4). */
+struct api_confset {
+	char		 name[72];	/* ConfigurationSetName */
+	int		 sending;	/* SendingOptions.SendingEnabled, or -1 */
+};
+/*
  * s as a JSON string with its quotes, escaped (RFC 8259 7).  Returns the
  * length written (NUL-terminated), or -1 when out is too small; an out of
  * 6 * strlen(s) + 3 octets is always enough.
@@ -926,6 +943,14 @@ int	 api_parse_answer(int status, const char *errtype, const char *body,
  */
 int	 api_parse_account(const char *body, size_t len,
 	    struct api_account *acct);
+/*
+ * Read a GetEmailIdentity answer's body (len octets) into id, or a
+ * GetConfigurationSet answer's into cs.  0, or -1 when it is not a JSON
+ * object.
+ */
+int	 api_parse_identity(const char *body, size_t len,
+	    struct api_identity *id);
+int	 api_parse_confset(const char *body, size_t len, struct api_confset *cs);
 
 /* fail.c */
 /* Set f's kind, stage and text (printf-style; made printable). */

@@ -916,6 +916,7 @@ run(int argc, char *argv[])
 	log_init(c.log, o.verbose);
 	if (o.mode == MODE_CHECK) {
 		o.chk.verbose = o.verbose;
+		o.chk.sender = o.sender;
 		if (o.chk.nports == 0)
 			opts_ports(&o, "25,465,587,2465,2587");
 		ex = check_run(&c, &o.chk);

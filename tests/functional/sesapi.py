@@ -4,8 +4,8 @@
 """A local Amazon SES API v2 simulator (HTTPS) for the functional tests.
 
 It answers the SES API v2 operations a sender needs as the real service does
-(doc/ses.md section 9): SendEmail with raw content, GetAccount and
-GetEmailIdentity, in HTTP/1.1 over TLS, keep-alive, with each request's
+(doc/ses.md section 9): SendEmail with raw content, GetAccount,
+GetEmailIdentity and GetConfigurationSet, in HTTP/1.1 over TLS, keep-alive, with each request's
 Signature Version 4 recomputed by botocore's own signer.  It stores every
 accepted message and injects faults per connection or per request, driven by
 a scenario file that the tests rewrite between cases, like sessim.py (whose
@@ -40,19 +40,34 @@ Files in DIR:
 Scenario file:
   {"id": "abc", "conns": [[FAULT, ...], ...], "default": [FAULT, ...],
    "requests": [[FAULT, ...], ...], "token_expired": false,
-   "clock_offset": 0}
+   "clock_offset": 0, "denied": [OP, ...], "account": {...},
+   "identities": {NAME: {...} or null}, "config_sets": {NAME: {...}}}
 Connections are numbered from 1 per scenario id; a keep-alive connection
 that carries a request of a newer scenario gets the next number there (its
 "connect" event says "reused").  Connection n gets conns[n-1] when it exists,
 else "default", else nothing; request k of the scenario (counted from 1
 across its connections) also gets requests[k-1].  "token_expired" makes the
 --session-token an expired one; "clock_offset" (seconds) moves the
-simulator's clock, for clock skew.
+simulator's clock, for clock skew.  "denied" lists operations the key's
+IAM policy does not allow: 403 AccessDeniedException with AWS's "User: ARN
+is not authorized to perform: ses:OP on resource: ARN" text, after the
+signature is checked.  "account" overrides GetAccount's facts: "sandbox",
+"sending_paused" (also refuses SendEmail), "enforcement" (HEALTHY,
+PROBATION, SHUTDOWN), "quota", "rate", "sent".  "identities" adds or
+replaces identities (a name in any case; null: not found): "status" (a
+VerificationStatus; SUCCESS makes it verified for sending), "dkim" (a
+DkimStatus; default SUCCESS for a verified domain, else NOT_STARTED) and
+"signing" (DKIM SigningEnabled).  "config_sets" replaces --config-sets:
+{NAME: {"sending": false}} makes one whose sending is disabled
+(SendEmail naming it gets 400 MessageRejected, "Sending is disabled for
+the configuration set.").  The identities and configuration sets of a
+scenario also rule SendEmail.
 
 FAULT = {"action": A, ...}, with optional keys:
   "count": k   (connection faults) only the k-th request of the connection
   "op": NAME   only requests for that operation (SendEmail, GetAccount,
-               GetEmailIdentity; null for an unknown path)
+               GetEmailIdentity, GetConfigurationSet; null for an unknown
+               path)
   "at": WHEN   for drop, reset, hang and garbage: "connect" (TCP accepted,
                before TLS), "tls" (after the ClientHello), "head" (request
                head read, not the body) or "body" (the default: the whole
@@ -108,6 +123,10 @@ The checks, in this order, and the answers AWS does not document exactly
     InvalidSignatureException where the v1 (query) API says
     SignatureDoesNotMatch (aws/aws-sdk#307, a SESv2 client).
   - An unknown method or path: 404 UnknownOperationException.
+  - An operation in the scenario's "denied": 403 AccessDeniedException.
+  - GetEmailIdentity of an unknown name: 404 NotFoundException "Email
+    identity <NAME> does not exist."; GetConfigurationSet of an unknown
+    name: 404 NotFoundException "Configuration set <NAME> does not exist."
   - SendEmail (400 unless said): a body that is not the JSON object of the
     model, Simple or Template content, or Raw.Data that is not base64:
     BadRequestException; --sending-paused: SendingPausedException; no
@@ -174,7 +193,11 @@ BAD_SIGNATURE = (
     "the service documentation for details.")
 SIG_ERROR = "InvalidSignatureException"
 
-OPS = ("SendEmail", "GetAccount", "GetEmailIdentity", None)
+OPS = ("SendEmail", "GetAccount", "GetEmailIdentity", "GetConfigurationSet",
+       None)
+STATUSES = ("PENDING", "SUCCESS", "FAILED", "TEMPORARY_FAILURE",
+            "NOT_STARTED")         # VerificationStatus and DkimStatus
+ACCOUNT_ID = "123456789012"
 ACTIONS = ("error", "drop", "reset", "hang", "garbage", "accept_drop",
            "delay", "chunked", "close", "split", "no_continue")
 TERMINAL = ("drop", "reset", "hang", "garbage", "accept_drop")
@@ -245,6 +268,11 @@ def route(method, path):
         name = path[len(prefix):]
         if name and "/" not in name:
             return "GetEmailIdentity", unquote(name)
+    prefix = "/v2/email/configuration-sets/"
+    if path.startswith(prefix) and method == "GET":
+        name = path[len(prefix):]
+        if name and "/" not in name:
+            return "GetConfigurationSet", unquote(name)
     return None, None
 
 
@@ -841,12 +869,17 @@ class Server(sessim.Server):
             except ApiError as e:
                 conn.event("auth", ok=False, type=e.etype)
                 raise
+            if op is not None and op in (spec.get("denied") or []):
+                raise ApiError(403, "AccessDeniedException",
+                               self.denied_text(op, arg))
             if op == "SendEmail":
                 return self.send_email(conn, req, spec, k, expect, auth)
             if op == "GetAccount":
-                return self.get_account()
+                return self.get_account(spec)
             if op == "GetEmailIdentity":
-                return self.get_identity(arg)
+                return self.get_identity(arg, spec)
+            if op == "GetConfigurationSet":
+                return self.get_config_set(arg, spec)
             raise ApiError(404, "UnknownOperationException",
                            "Unknown operation %s %s" % (req.method,
                                                         req.path))
@@ -859,7 +892,7 @@ class Server(sessim.Server):
         doc = parse_send_email(req.body)
         raw = doc["raw"]
         fields = BytesHeaderParser(policy=compat32).parsebytes(raw).items()
-        if self.opts.sending_paused:
+        if self.account(spec)["sending_paused"]:
             raise ApiError(400, "SendingPausedException",
                            "Sending is paused for this account.")
         rcpt = doc["to"] + doc["cc"] + doc["bcc"]
@@ -885,20 +918,24 @@ class Server(sessim.Server):
                                "Duplicate header '%s'." % name)
             seen.add(low)
         cs = doc["config_set"]
-        if cs is not None and cs not in self.config_sets:
+        sets = self.config_sets_of(spec)
+        if cs is not None and cs not in sets:
             raise ApiError(404, "NotFoundException",
                            "Configuration set <%s> does not exist." % cs)
-        if self.verified:
+        if cs is not None and not sets[cs].get("sending", True):
+            raise ApiError(400, "MessageRejected", "Sending is disabled "
+                           "for the configuration set.")
+        if self.verified or spec.get("identities"):
             addrs = [doc["from"]] if doc["from"] else []
             addrs += [a for n, v in fields
                       if n.lower() in sessim.IDENTITY_HEADERS
                       for _, a in getaddresses([v]) if a]
-            if self.opts.sandbox:
+            if self.account(spec)["sandbox"]:
                 addrs += [a for a in rcpt if not a.lower().endswith(
                     "@" + MAILBOX_SIMULATOR)]
             failed = []
             for a in addrs:
-                if not self.is_verified(a) and a.lower() not in \
+                if not self.may_send(a, spec) and a.lower() not in \
                         map(str.lower, failed):
                     failed.append(a)
             if failed:
@@ -920,37 +957,124 @@ class Server(sessim.Server):
         conn.event("stored", seq=seq, id=mid)
         return 200, [], json.dumps({"MessageId": mid}).encode()
 
-    def get_account(self):
+    def account(self, spec):
+        """The account's facts: the options, then the scenario's."""
+        acct = {"sandbox": self.opts.sandbox,
+                "sending_paused": self.opts.sending_paused,
+                "enforcement": "HEALTHY", "quota": self.quota,
+                "rate": self.rate, "sent": None}
+        acct.update(spec.get("account") or {})
+        return acct
+
+    def get_account(self, spec):
+        acct = self.account(spec)
+        sent = self.sent if acct["sent"] is None else acct["sent"]
         body = {"DedicatedIpAutoWarmupEnabled": False,
-                "EnforcementStatus": "HEALTHY",
-                "ProductionAccessEnabled": not self.opts.sandbox,
-                "SendQuota": {"Max24HourSend": float(self.quota),
-                              "MaxSendRate": float(self.rate),
-                              "SentLast24Hours": float(self.sent)},
-                "SendingEnabled": not self.opts.sending_paused,
+                "EnforcementStatus": acct["enforcement"],
+                "ProductionAccessEnabled": not acct["sandbox"],
+                "SendQuota": {"Max24HourSend": float(acct["quota"]),
+                              "MaxSendRate": float(acct["rate"]),
+                              "SentLast24Hours": float(sent)},
+                "SendingEnabled": not acct["sending_paused"],
                 "SuppressionAttributes": {"SuppressedReasons": []}}
         return 200, [], json.dumps(body).encode()
 
-    def get_identity(self, name):
+    def identity(self, name, spec):
+        """(status, dkim, signing) of an identity, or None: the
+        scenario's "identities", else --verified and --pending."""
         low = name.lower()
-        if low not in self.verified and low not in self.pending:
+        over = {k.lower(): v for k, v in
+                (spec.get("identities") or {}).items()}
+        domain = "@" not in low
+        if low in over:
+            v = over[low]
+            if not isinstance(v, dict):
+                return None
+            status = v.get("status", "SUCCESS")
+            if status not in STATUSES:
+                self.error("identity %s: unknown status %r" % (name,
+                                                              status))
+            dkim = v.get("dkim", "SUCCESS" if domain and
+                         status == "SUCCESS" else "NOT_STARTED")
+            return status, dkim, v.get("signing", dkim == "SUCCESS")
+        if low in self.verified:
+            return ("SUCCESS", "SUCCESS" if domain else "NOT_STARTED",
+                    domain)
+        if low in self.pending:
+            return "PENDING", "PENDING" if domain else "NOT_STARTED", False
+        return None
+
+    def may_send(self, addr, spec):
+        """SES's rule: the address, its domain or a parent domain is
+        verified for sending."""
+        low = addr.lower()
+        names = [low]
+        labels = low.rpartition("@")[2].split(".")
+        names += [".".join(labels[i:]) for i in range(len(labels) - 1)]
+        return any((self.identity(n, spec) or ("",))[0] == "SUCCESS"
+                   for n in names)
+
+    def get_identity(self, name, spec):
+        state = self.identity(name, spec)
+        if state is None:
             raise ApiError(404, "NotFoundException",
                            "Email identity <%s> does not exist." % name)
-        ok = low in self.verified
-        domain = "@" not in low
-        token = hashlib.sha1(low.encode()).hexdigest()
-        dkim = {"SigningEnabled": domain and ok,
-                "Status": ("SUCCESS" if ok else "PENDING") if domain
-                else "NOT_STARTED",
+        status, dkim_status, signing = state
+        ok = status == "SUCCESS"
+        domain = "@" not in name
+        token = hashlib.sha1(name.lower().encode()).hexdigest()
+        dkim = {"SigningEnabled": bool(signing), "Status": dkim_status,
                 "SigningAttributesOrigin": "AWS_SES",
                 "Tokens": [token[i:i + 32] for i in (0, 4, 8)] if domain
                 else []}
         body = {"IdentityType": "DOMAIN" if domain else "EMAIL_ADDRESS",
                 "FeedbackForwardingStatus": True,
                 "VerifiedForSendingStatus": ok,
-                "VerificationStatus": "SUCCESS" if ok else "PENDING",
-                "DkimAttributes": dkim, "Policies": {}, "Tags": []}
+                "VerificationStatus": status,
+                "DkimAttributes": dkim,
+                "MailFromAttributes": {
+                    "MailFromDomain": "", "MailFromDomainStatus": "PENDING",
+                    "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"},
+                "Policies": {}, "Tags": []}
         return 200, [], json.dumps(body).encode()
+
+    def config_sets_of(self, spec):
+        """{name: {"sending": bool}}: the scenario's, else --config-sets."""
+        sets = spec.get("config_sets")
+        if isinstance(sets, list):
+            return {n: {} for n in sets}
+        if isinstance(sets, dict):
+            return {n: (v or {}) for n, v in sets.items()}
+        return {n: {} for n in self.config_sets}
+
+    def get_config_set(self, name, spec):
+        sets = self.config_sets_of(spec)
+        if name not in sets:
+            raise ApiError(404, "NotFoundException",
+                           "Configuration set <%s> does not exist." % name)
+        body = {"ConfigurationSetName": name,
+                "TrackingOptions": {}, "DeliveryOptions":
+                {"TlsPolicy": "OPTIONAL"},
+                "ReputationOptions": {"ReputationMetricsEnabled": False},
+                "SendingOptions": {"SendingEnabled":
+                                   sets[name].get("sending", True)},
+                "Tags": [], "SuppressionOptions": {}}
+        return 200, [], json.dumps(body).encode()
+
+    def denied_text(self, op, arg):
+        """AccessDeniedException's text, as IAM writes it."""
+        region = self.opts.region
+        arn = "arn:aws:ses:%s:%s:" % (region, ACCOUNT_ID)
+        if op == "GetEmailIdentity":
+            res = arn + "identity/" + arg
+        elif op == "GetConfigurationSet":
+            res = arn + "configuration-set/" + arg
+        else:
+            res = "*"
+        return ("User: arn:aws:iam::%s:user/ses-sendmail is not authorized "
+                "to perform: ses:%s on resource: %s because no "
+                "identity-based policy allows the ses:%s action" % (
+                    ACCOUNT_ID, op, res, op))
 
     # --- connections -------------------------------------------------------
 

@@ -21,7 +21,9 @@ from sestest import (PASSWORD, SECRET, USER, ApiSim, ConnectProxy, Sim, Tap,
 IAM_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 STEPS = ["configuration", "DNS", "ports", "TLS", "SMTP", "AUTH",
          "large packets"]
-API_STEPS = ["API DNS", "API port", "API TLS", "API keys"]
+API_STEPS = ["API DNS", "API port", "API TLS", "API keys", "API sender"]
+POLICY = ('"Action": ["ses:GetAccount", "ses:GetEmailIdentity", '
+          '"ses:GetConfigurationSet"]')
 CLOCK_RE = r"the clock says \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)"
 
 
@@ -137,8 +139,8 @@ def api_steps(t):
     and the keys proved by one signed GetAccount, whose answer gives the
     account's state; each way the keys, the clock or the service can fail,
     with its exit code (fail.c's) and its remedy."""
-    with Sim(t.tmp) as smtp, ApiSim(t.tmp, quota=1234,
-                                    max_send_rate=7) as api:
+    with Sim(t.tmp) as smtp, ApiSim(t.tmp, quota=1234, max_send_rate=7,
+                                    verified=["example.com"]) as api:
         # Transport api: no SMTP step, and no SMTP connection at all.
         conf = api_conf(t.tmp / "api.conf", api, host="localhost",
                         port=smtp.wrapper_port)
@@ -151,12 +153,13 @@ def api_steps(t):
              all(step_line(r.out, s)[0] == "ok" for s in API_STEPS) and
              not any(step_line(r.out, s)[0] for s in STEPS[1:]) and
              smtp.connections() == 0,
-             "api: the four API steps pass; transport api runs no SMTP "
+             "api: the five API steps pass; transport api runs no SMTP "
              "step and opens no SMTP connection", r.out + r.err)
-        t.ok(text == "GetAccount with key AKIA...: production, sending "
-             "enabled, enforcement HEALTHY" and
-             "quota: 1234 messages in 24 hours (1 sent), 7 a second" in
-             r.out and "sandbox" not in r.out,
+        t.ok(text == "GetAccount with key AKIA...: in production, sending "
+             "enabled, enforcement HEALTHY (in good standing)" and
+             "quota: 1 of 1234 messages used in the last 24 hours (1233 "
+             "left); at most 7 messages a second" in r.out and
+             "sandbox" not in r.out,
              "api: GetAccount's facts: production, sending, enforcement, "
              "the quota numbers", r.out)
         t.ok(re.search(r"TLS1\.[23] .*verified against .*ca\.pem", r.out)
@@ -248,8 +251,9 @@ def api_steps(t):
             "authorized to perform: ses:GetAccount"}])
         r = check(t, conf)
         res, text = step_line(r.out, "API keys")
-        t.ok(r.rc == 0 and res == "warn" and text == "the keys are valid "
-             "but may not call ses:GetAccount (not needed for sending)",
+        t.ok(r.rc == 0 and res == "warn" and text == "the keys AKIA... may "
+             "not call ses:GetAccount (--check reads it; sending does not "
+             "need it)" and POLICY in r.out,
              "AccessDenied on GetAccount: a warning, exit 0", r.out)
         api.scenario(name="503", default=[{
             "action": "error", "status": 503, "type": "ServiceUnavailable",
@@ -302,7 +306,7 @@ def api_steps(t):
     if why is not True:
         t.skip("API port: ::1 refused, 127.0.0.1 answers", why)
         return
-    with ApiSim(t.tmp, ipv6=False) as api:
+    with ApiSim(t.tmp, ipv6=False, verified=["example.com"]) as api:
         hosts = hosts_file(t.tmp / "api.hosts",
                            {"localhost": ["::1", "127.0.0.1"]})
         conf = api_conf(t.tmp / "family.conf", api)
@@ -315,6 +319,193 @@ def api_steps(t):
              step_line(r.out, "API keys")[0] == "ok",
              "API port: ::1 refused, 127.0.0.1 answers: a warning, the "
              "later steps pass", r.out)
+
+
+def check_json(r):
+    try:
+        return json.loads(r.out)
+    except ValueError:
+        return {}
+
+
+def account_reads(t):
+    """--check reads the account (design.md 12): GetAccount in plain words
+    (sandbox or production, sending, enforcement, the quota used),
+    GetEmailIdentity for the sender and its domain (verified for sending
+    or why not, DKIM), GetConfigurationSet; AccessDenied on any read is a
+    warning with the policy line and leaves the exit status alone."""
+    with ApiSim(t.tmp, sandbox=True) as api:
+        conf = api_conf(t.tmp / "reads.conf", api)
+        # A new user: sandboxed, and nothing verified yet.
+        r = check(t, conf, "--send-test", "friend@example.net")
+        t.diag("--check, sandbox, unverified sender:\n" + r.out)
+        res, text = step_line(r.out, "API keys")
+        t.ok(res == "warn" and text.startswith(
+             "GetAccount with key AKIA...: in the sandbox, sending enabled")
+             and "quota: 0 of 200 messages used in the last 24 hours (200 "
+             "left); at most 1 message a second" in r.out and
+             "in the sandbox, recipients must be verified too" in r.out and
+             "the test recipient friend@example.net must be verified in "
+             "SES for us-east-1" in r.out and
+             "-> to send to anyone, request production access" in r.out,
+             "sandbox: said in plain words, the quota used, the test "
+             "recipient named, production access as the remedy", r.out)
+        res, text = step_line(r.out, "API sender")
+        t.ok(r.rc == 69 and res == "FAIL" and
+             text == "sender sender@example.com (from)" and
+             "sender@example.com: not an identity in SES in us-east-1" in
+             r.out and "example.com: not an identity in SES in us-east-1"
+             in r.out and "-> verify it in the SES console for us-east-1"
+             in r.out and "(MessageRejected, exit 69)" in r.out,
+             "unverified sender: API sender fails, exit 69, neither the "
+             "address nor the domain is an identity, the fix", r.out)
+        paths = [e.get("path", e.get("target")) for e in api.requests()]
+        t.ok("/v2/email/identities/sender%40example.com" in paths and
+             "/v2/email/identities/example.com" in paths and
+             not api.events("auth"),
+             "GetEmailIdentity for the address (%40) and the domain, both "
+             "signed as botocore checks them", paths)
+
+        api.scenario(name="prod", account={"sandbox": False, "sent": 12,
+                                           "quota": 50000, "rate": 14},
+                     identities={"sender@example.com": {"status":
+                                                        "SUCCESS"}})
+        r = check(t, conf)
+        res, text = step_line(r.out, "API sender")
+        t.ok(r.rc == 0 and step_line(r.out, "API keys")[0] == "ok" and
+             "in production" in r.out and "sandbox" not in r.out and
+             "quota: 12 of 50000 messages used" in r.out and res == "ok" and
+             "sender@example.com is verified for sending (by the "
+             "address)" in r.out and "DKIM: not set up for example.com" in
+             r.out, "production, a verified address only: ok, DKIM not "
+             "set up named", r.out)
+        doc = check_json(check(t, conf, "--json"))
+        t.eq((doc.get("account"), doc.get("identity"),
+              doc.get("configuration_set")),
+             ({"sandbox": False, "sending_enabled": True,
+               "enforcement": "HEALTHY", "max_send_rate": 14,
+               "max_24h": 50000, "sent_24h": 12},
+              {"address": "sender@example.com", "domain": "example.com",
+               "verified_for_sending": True, "verified_by": "address",
+               "dkim": "NOT_STARTED"},
+              {"name": None, "exists": None}),
+             "--json: account, identity and configuration_set fields", doc)
+
+        api.scenario(name="domain", identities={"example.com": {}})
+        r = check(t, conf)
+        doc = check_json(check(t, conf, "--json"))
+        t.ok(r.rc == 0 and step_line(r.out, "API sender")[0] == "ok" and
+             "sender@example.com is verified for sending (by its domain "
+             "example.com)" in r.out and "DKIM: example.com signs with "
+             "DKIM" in r.out and doc.get("identity", {}).get("verified_by")
+             == "domain" and doc["identity"]["dkim"] == "SUCCESS" and
+             doc["account"]["sandbox"] is True,
+             "a verified domain only: the address can send, DKIM signs",
+             r.out)
+        r = check(t, conf, "-f", "ops@mail.example.com")
+        t.ok(r.rc == 0 and "sender ops@mail.example.com (-f)" in r.out and
+             "verified for sending (by its parent domain example.com)" in
+             r.out, "-f on a subdomain: verified by the parent domain",
+             r.out)
+
+        for status, want in (
+                ("PENDING", "-> SES mailed a verification link to the "
+                 "address: open it"),
+                ("FAILED", "verification failed (the link expired"),
+                ("TEMPORARY_FAILURE", "verification temporarily failed")):
+            api.scenario(name=status.lower(), identities={
+                "sender@example.com": {"status": status}})
+            r = check(t, conf)
+            t.ok(r.rc == 69 and step_line(r.out, "API sender")[0] ==
+                 "FAIL" and want in r.out,
+                 "address %s: API sender fails, exit 69, said in plain "
+                 "words" % status, r.out)
+        api.scenario(name="dkim", identities={"example.com": {
+            "dkim": "PENDING", "signing": False}})
+        r = check(t, conf)
+        t.ok(r.rc == 0 and "DKIM: pending: SES has not found the DKIM "
+             "records of example.com yet" in r.out,
+             "DKIM pending: named, with the records to publish", r.out)
+
+        # No from: what a send checks instead; -f checks an address.
+        noconf = api_conf(t.tmp / "nofrom.conf", api, **{"from": None})
+        r = check(t, noconf)
+        res, text = step_line(r.out, "API sender")
+        doc = check_json(check(t, noconf, "--json"))
+        t.ok(r.rc == 0 and res == "skip" and text.startswith("no from in")
+             and "-> run ses-sendmail --check -f ADDRESS" in r.out and
+             doc.get("identity", {}).get("address") is None,
+             "no from: the step says what a send checks instead", r.out)
+
+        # The configuration set: exists, missing, sending disabled.
+        csconf = api_conf(t.tmp / "cs.conf", api, configuration_set="cs1")
+        api.scenario(name="cs", identities={"example.com": {}},
+                     config_sets=["cs1"])
+        r = check(t, csconf)
+        doc = check_json(check(t, csconf, "--json"))
+        t.ok(r.rc == 0 and step_line(r.out, "API config set")[0] == "ok" and
+             "configuration set cs1 exists in us-east-1" in r.out and
+             doc.get("configuration_set") == {"name": "cs1",
+                                              "exists": True},
+             "an existing configuration set: ok", r.out)
+        api.scenario(name="nocs", identities={"example.com": {}},
+                     config_sets=["other"])
+        r = check(t, csconf)
+        doc = check_json(check(t, csconf, "--json"))
+        t.ok(r.rc == 78 and step_line(r.out, "API config set")[0] ==
+             "FAIL" and "configuration set cs1: not in SES in us-east-1" in
+             r.out and "-> create it in the SES console for us-east-1, or "
+             "remove configuration_set" in r.out and
+             doc.get("configuration_set") == {"name": "cs1",
+                                              "exists": False} and
+             doc.get("exit") == 78,
+             "a missing configuration set: FAIL, exit 78, the fix", r.out)
+        api.scenario(name="cspaused", identities={"example.com": {}},
+                     config_sets={"cs1": {"sending": False}})
+        r = check(t, csconf)
+        t.ok(r.rc == 0 and step_line(r.out, "API config set")[0] == "warn"
+             and "sending is disabled for cs1" in r.out,
+             "a configuration set with sending disabled: warned", r.out)
+
+        # AccessDenied on each read: a warning with the policy line; the
+        # exit status is what it would be without the read.
+        for op, step, rc in (("GetAccount", "API keys", 0),
+                             ("GetEmailIdentity", "API sender", 0),
+                             ("GetConfigurationSet", "API config set", 0)):
+            api.scenario(name="deny-" + op, denied=[op],
+                         identities={"example.com": {}},
+                         config_sets=["cs1"])
+            r = check(t, csconf)
+            t.ok(r.rc == rc and step_line(r.out, step)[0] == "warn" and
+                 "may not call ses:%s" % op in r.out and POLICY in r.out and
+                 "AccessDeniedException" in r.out and
+                 all(step_line(r.out, s)[0] in ("ok", "warn") for s in
+                     API_STEPS + ["API config set"]),
+                 "AccessDenied on %s: %s warns with the policy line, exit "
+                 "%d" % (op, step, rc), r.out)
+        api.scenario(name="deny-all", denied=["GetAccount",
+                                              "GetEmailIdentity",
+                                              "GetConfigurationSet"],
+                     config_sets=[])
+        r = check(t, csconf)
+        doc = check_json(check(t, csconf, "--json"))
+        t.ok(r.rc == 0 and doc.get("exit") == 0 and
+             doc.get("account", {}).get("sandbox") is None and
+             doc.get("identity", {}).get("verified_for_sending") is None and
+             doc.get("configuration_set") == {"name": "cs1",
+                                              "exists": None},
+             "every read denied: exit 0 (not 69 or 78: nothing is known), "
+             "nulls in --json", r.out)
+
+        # Sending paused, enforcement: warned in plain words.
+        api.scenario(name="paused", identities={"example.com": {}},
+                     account={"sandbox": False, "sending_paused": True,
+                              "enforcement": "PROBATION"})
+        r = check(t, conf)
+        t.ok(r.rc == 0 and step_line(r.out, "API keys")[0] == "warn" and
+             "sending paused, enforcement PROBATION (under review" in r.out
+             and "-> sending is paused for the account" in r.out,
+             "sending paused and probation: warned in plain words", r.out)
 
 
 def main():
@@ -439,6 +630,7 @@ def main():
 
     every_address(t)
     api_steps(t)
+    account_reads(t)
 
     # Certificates: wrong name, expired.
     for cert, want in (("wrong", "CN=wrong.example"),

@@ -16,7 +16,10 @@
  * the third whether an x-amzn-ErrorType header comes (up to the next
  * NUL), the rest is the body.  Invariants: no crash, every field
  * NUL-terminated and printable, and -1 only for a 2xx whose non-empty
- * body holds no MessageId.
+ * body holds no MessageId.  The same body, as --check's reads take it, to
+ * api_parse_account(), api_parse_identity() and api_parse_confset():
+ * no crash, strings NUL-terminated and printable, booleans -1, 0 or 1,
+ * and -1 exactly when jansson does not read a JSON object.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -167,6 +170,54 @@ fuzz_answer(const uint8_t *d, size_t n)
 	free(hdr);
 }
 
+static void
+check_bool(int b)
+{
+	if (b < -1 || b > 1)
+		abort();
+}
+
+/* The body as GetAccount's, GetEmailIdentity's, GetConfigurationSet's. */
+static void
+fuzz_reads(const uint8_t *d, size_t n)
+{
+	struct api_account ac;
+	struct api_identity id;
+	struct api_confset cs;
+	json_error_t err;
+	json_t *v;
+	char *body;
+	int obj;
+
+	if (n < 3)
+		return;
+	d += 3;
+	n -= 3;
+	if ((body = malloc(n > 0 ? n : 1)) == NULL)
+		return;
+	memcpy(body, d, n);
+	v = json_loadb(body, n, JSON_REJECT_DUPLICATES, &err);
+	obj = json_is_object(v) ? 0 : -1;
+	json_decref(v);
+	if (api_parse_account(body, n, &ac) != obj)
+		abort();
+	check_bool(ac.production);
+	check_bool(ac.sending);
+	check_printable(ac.enforcement, sizeof(ac.enforcement));
+	if (api_parse_identity(body, n, &id) != obj)
+		abort();
+	check_bool(id.verified);
+	check_bool(id.signing);
+	check_printable(id.type, sizeof(id.type));
+	check_printable(id.status, sizeof(id.status));
+	check_printable(id.dkim, sizeof(id.dkim));
+	if (api_parse_confset(body, n, &cs) != obj)
+		abort();
+	check_bool(cs.sending);
+	check_printable(cs.name, sizeof(cs.name));
+	free(body);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -174,5 +225,6 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	fuzz_string(d, n);
 	fuzz_answer(d, n);
+	fuzz_reads(d, n);
 	return 0;
 }
