@@ -370,6 +370,58 @@ def cli_cases():
                  "cli get-email-identity: an unknown identity is "
                  "NotFoundException, exit 254", r)
 
+        with t.case("cli account reads"):
+            r = aws(sim, "sesv2", "get-configuration-set",
+                    "--configuration-set-name", "cs1")
+            j = r.json or {}
+            t.eq((r.rc, j.get("ConfigurationSetName"),
+                  j.get("SendingOptions", {}).get("SendingEnabled")),
+                 (0, "cs1", True),
+                 "cli get-configuration-set: an existing set", r)
+            r = aws(sim, "sesv2", "get-configuration-set",
+                    "--configuration-set-name", "nosuch")
+            t.ok(r.rc == 254 and "(NotFoundException)" in r.err and
+                 "Configuration set <nosuch> does not exist." in r.err,
+                 "cli get-configuration-set: an unknown set is "
+                 "NotFoundException", r)
+            sim.scenario(name="cli-states", identities={
+                "solo@example.org": {"status": "FAILED"},
+                "example.com": {"dkim": "TEMPORARY_FAILURE",
+                                "signing": False}},
+                config_sets={"cs1": {"sending": False}})
+            r = aws(sim, "sesv2", "get-email-identity",
+                    "--email-identity", "solo@example.org")
+            j = r.json or {}
+            t.eq((r.rc, j.get("VerificationStatus"),
+                  j.get("VerifiedForSendingStatus")), (0, "FAILED", False),
+                 "cli get-email-identity: a failed address, set by the "
+                 "scenario", r)
+            r = aws(sim, "sesv2", "get-email-identity",
+                    "--email-identity", "example.com")
+            d = (r.json or {}).get("DkimAttributes", {})
+            t.eq((r.rc, d.get("Status"), d.get("SigningEnabled")),
+                 (0, "TEMPORARY_FAILURE", False),
+                 "cli get-email-identity: the DKIM status set", r)
+            r = aws(sim, "sesv2", "get-configuration-set",
+                    "--configuration-set-name", "cs1")
+            t.eq((r.json or {}).get("SendingOptions"),
+                 {"SendingEnabled": False},
+                 "cli get-configuration-set: sending disabled", r)
+            for op, args in (
+                    ("GetAccount", ["get-account"]),
+                    ("GetEmailIdentity", ["get-email-identity",
+                                          "--email-identity",
+                                          "example.com"]),
+                    ("GetConfigurationSet", ["get-configuration-set",
+                                             "--configuration-set-name",
+                                             "cs1"])):
+                sim.scenario(name="cli-deny", denied=[op])
+                r = aws(sim, "sesv2", *args)
+                t.ok(r.rc == 254 and "(AccessDeniedException)" in r.err and
+                     "is not authorized to perform: ses:%s" % op in r.err,
+                     "cli: %s denied is AccessDeniedException" % op, r)
+            sim.scenario()
+
         with t.case("cli credentials"):
             sim.scenario(name="badsecret")
             r = aws(sim, "sesv2", "send-email", "--content",
@@ -652,6 +704,63 @@ def botocore_send_cases():
             t.ok(c.get_account()["SendingEnabled"] and
                  code_of(failure(lambda: send(c)))[0] == "MessageRejected",
                  "a fault for SendEmail leaves GetAccount alone")
+
+        with t.case("botocore account reads"):
+            c = client(sim)
+            sim.scenario(name="reads", account={
+                "sandbox": True, "sending_paused": True,
+                "enforcement": "PROBATION", "quota": 200, "rate": 1,
+                "sent": 12}, identities={
+                "example.com": {"status": "PENDING", "dkim": "PENDING"},
+                "new@example.net": {"status": "NOT_STARTED"},
+                "solo@example.org": None})
+            a = c.get_account()
+            t.eq((a["ProductionAccessEnabled"], a["SendingEnabled"],
+                  a["EnforcementStatus"], a["SendQuota"]),
+                 (False, False, "PROBATION",
+                  {"Max24HourSend": 200.0, "MaxSendRate": 1.0,
+                   "SentLast24Hours": 12.0}),
+                 "botocore get_account: sandbox, paused, probation, the "
+                 "quota as the scenario sets them", a)
+            i = c.get_email_identity(EmailIdentity="example.com")
+            t.eq((i["IdentityType"], i["VerificationStatus"],
+                  i["VerifiedForSendingStatus"], i["DkimAttributes"]
+                  ["Status"]), ("DOMAIN", "PENDING", False, "PENDING"),
+                 "botocore get_email_identity: a pending domain", i)
+            i = c.get_email_identity(EmailIdentity="new@example.net")
+            t.eq((i["IdentityType"], i["VerificationStatus"]),
+                 ("EMAIL_ADDRESS", "NOT_STARTED"),
+                 "botocore get_email_identity: an address not started", i)
+            e = failure(lambda: c.get_email_identity(
+                EmailIdentity="solo@example.org"))
+            t.eq(code_of(e), ("NotFoundException", 404, "Email identity "
+                              "<solo@example.org> does not exist."),
+                 "botocore get_email_identity: removed by the scenario: "
+                 "NotFoundException 404")
+            cs = c.get_configuration_set(ConfigurationSetName="cs1")
+            t.eq((cs["ConfigurationSetName"],
+                  cs["SendingOptions"]["SendingEnabled"]), ("cs1", True),
+                 "botocore get_configuration_set: an existing set", cs)
+            e = failure(lambda: c.get_configuration_set(
+                ConfigurationSetName="cs2"))
+            t.eq(code_of(e)[:2], ("NotFoundException", 404),
+                 "botocore get_configuration_set: unknown: 404")
+            sim.scenario(name="deny-reads", denied=["GetEmailIdentity",
+                                                    "GetConfigurationSet"])
+            e = failure(lambda: c.get_email_identity(
+                EmailIdentity="example.com"))
+            t.ok(code_of(e)[:2] == ("AccessDeniedException", 403) and
+                 "ses:GetEmailIdentity on resource: arn:aws:ses:us-east-1:"
+                 in code_of(e)[2],
+                 "botocore: a denied read is AccessDeniedException 403 "
+                 "naming the action and the resource", code_of(e))
+            e = failure(lambda: c.get_configuration_set(
+                ConfigurationSetName="cs1"))
+            t.eq(code_of(e)[:2], ("AccessDeniedException", 403),
+                 "botocore: GetConfigurationSet denied alone")
+            t.ok(c.get_account()["SendingEnabled"],
+                 "botocore: GetAccount still allowed")
+            sim.scenario()
 
         with t.case("validation"):
             c = client(sim)
