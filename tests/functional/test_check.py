@@ -356,9 +356,12 @@ def account_reads(t):
              "sender@example.com: not an identity in SES in us-east-1" in
              r.out and "example.com: not an identity in SES in us-east-1"
              in r.out and "-> verify it in the SES console for us-east-1"
-             in r.out and "(MessageRejected, exit 69)" in r.out,
+             in r.out and "(MessageRejected, exit 69)" in r.out and
+             step_line(r.out, "test message")[0] is None and
+             not api.messages(),
              "unverified sender: API sender fails, exit 69, neither the "
-             "address nor the domain is an identity, the fix", r.out)
+             "address nor the domain is an identity, the fix; no test "
+             "message is sent", r.out)
         paths = [e.get("path", e.get("target")) for e in api.requests()]
         t.ok("/v2/email/identities/sender%40example.com" in paths and
              "/v2/email/identities/example.com" in paths and
