@@ -410,6 +410,14 @@ def account_reads(t):
              "verified for sending (by its parent domain example.com)" in
              r.out, "-f on a subdomain: verified by the parent domain",
              r.out)
+        quoted = '"a\\"b\\\\c"@example.com'
+        r = check(t, conf, "--json", "-f", quoted)
+        doc = check_json(r)
+        t.ok(r.rc == 0 and doc.get("identity", {}).get("address") == quoted
+             and doc["identity"]["verified_by"] == "domain" and
+             not api.events("auth"),
+             "a quoted local part: %-encoded in the path and signed as "
+             "botocore checks it, escaped in --json", r.out)
 
         for status, want in (
                 ("PENDING", "-> SES mailed a verification link to the "
