@@ -345,11 +345,16 @@ def account_reads(t):
              and "quota: 0 of 200 messages used in the last 24 hours (200 "
              "left); at most 1 message a second" in r.out and
              "in the sandbox, recipients must be verified too" in r.out and
-             "the test recipient friend@example.net must be verified in "
-             "SES for us-east-1" in r.out and
              "-> to send to anyone, request production access" in r.out,
-             "sandbox: said in plain words, the quota used, the test "
-             "recipient named, production access as the remedy", r.out)
+             "sandbox: said in plain words, the quota used, production "
+             "access as the remedy", r.out)
+        res, text = step_line(r.out, "API recipient")
+        t.ok(res == "warn" and text == "the test recipient "
+             "friend@example.net is not verified: in the sandbox SES "
+             "refuses it" and "-> verify friend@example.net in the SES "
+             "console for us-east-1, or run --send-test alone" in r.out,
+             "sandbox: the --send-test recipient is named, not verified, "
+             "a warning", r.out)
         res, text = step_line(r.out, "API sender")
         t.ok(r.rc == 69 and res == "FAIL" and
              text == "sender sender@example.com (from)" and
@@ -404,6 +409,18 @@ def account_reads(t):
              == "domain" and doc["identity"]["dkim"] == "SUCCESS" and
              doc["account"]["sandbox"] is True,
              "a verified domain only: the address can send, DKIM signs",
+             r.out)
+        r = check(t, conf, "--send-test", "friend@sub.example.com")
+        t.ok(r.rc == 0 and step_line(r.out, "API recipient") == (
+             "ok", "the test recipient friend@sub.example.com is verified: "
+             "the sandbox lets mail reach it") and
+             step_line(r.out, "test message")[0] == "ok",
+             "sandbox: a recipient in a verified parent domain may "
+             "receive; the test message goes", r.out)
+        r = check(t, conf, "--send-test")
+        t.ok(r.rc == 0 and step_line(r.out, "API recipient")[0] is None
+             and step_line(r.out, "test message")[0] == "ok",
+             "sandbox: the mailbox simulator needs no recipient check",
              r.out)
         r = check(t, conf, "-f", "ops@mail.example.com")
         t.ok(r.rc == 0 and "sender ops@mail.example.com (-f)" in r.out and
