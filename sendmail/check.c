@@ -1156,7 +1156,15 @@ check_sender(struct check *ck, struct check_step *st)
 		check_end(ck, st, CHECK_SKIP, NULL);
 		return -1;
 	}
-	ck->id_domain = addr_domain(ck->id_addr);
+	if ((ck->id_domain = addr_domain(ck->id_addr)) == NULL ||
+	    *ck->id_domain == '\0') {
+		check_line(st, 0, "sender %s (%s): no domain, so no SES "
+		    "identity", ck->id_addr, ck->o->sender ? "-f" : "from");
+		check_line(st, 1, "give -f a whole address (user@domain)");
+		ck->id_domain = NULL;
+		check_end(ck, st, CHECK_WARN, NULL);
+		return -1;
+	}
 	check_line(st, 0, "sender %s (%s)", ck->id_addr, ck->o->sender ?
 	    "-f" : "from");
 	return 0;
@@ -1183,7 +1191,7 @@ check_unverified(struct check *ck, struct check_step *st,
 		    "address (SES mails it a link) or the domain %s (DNS "
 		    "records)", check_region(ck), ck->id_domain);
 	check_line(st, 1, "until then SES refuses every message from %s "
-	    "(MessageRejected, exit 69)", ck->id_addr);
+	    "(MessageRejected, exit %d)", ck->id_addr, fail_exit(&unverified));
 	ck->id_verified = 0;
 	ck->id_by = "none";
 	check_end(ck, st, CHECK_FAIL, &unverified);
@@ -1307,7 +1315,8 @@ check_api_confset(struct check *ck, struct api **ap, char *body)
 		    name, check_region(ck), f.text);
 		check_line(st, 1, "create it in the SES console for %s, or "
 		    "remove configuration_set from %s: SES refuses every send "
-		    "that names it (exit 78)", check_region(ck), c->path);
+		    "that names it (exit %d)", check_region(ck), c->path,
+		    fail_exit(&f));
 		check_end(ck, st, CHECK_FAIL, &f);
 		return;
 	case CHECK_READ_DENIED:

@@ -427,6 +427,10 @@ def account_reads(t):
              "verified for sending (by its parent domain example.com)" in
              r.out, "-f on a subdomain: verified by the parent domain",
              r.out)
+        r = check(t, conf, "-f", "root")
+        t.ok(r.rc == 0 and step_line(r.out, "API sender") == (
+             "warn", "sender root (-f): no domain, so no SES identity"),
+             "-f without a domain: a warning, no read", r.out)
         quoted = '"a\\"b\\\\c"@example.com'
         r = check(t, conf, "--json", "-f", quoted)
         doc = check_json(r)
