@@ -13,9 +13,14 @@
  * IAM keys), the API's road too (design.md 12): its DNS, its port (or the
  * proxy's), TLS (through the proxy's tunnel), and the keys, proved by one
  * signed read-only call, GetAccount, whose answer tells the account's
- * state (sandbox, quota).  One line per step (result, time, what was
- * seen) and a remedy under each failure; or the same as JSON.  And
- * --derive-password.
+ * state (sandbox, quota).  Then the causes of SES's most common refusals,
+ * read before the first send meets them (design.md 12, ses.md 9.4): is
+ * the sender, its domain or a parent verified for sending (and its DKIM),
+ * does configuration_set exist, may the --send-test recipient receive in
+ * the sandbox.  A read IAM refuses is a warning with the policy line.
+ * One line per step (result, time, what was seen) and a remedy under each
+ * failure; or the same as JSON, with the account's facts beside the steps.
+ * And --derive-password.
  */
 #include <sys/socket.h>
 

@@ -767,7 +767,8 @@ struct check_opts {
 /* check.c */
 /*
  * --check: walk the path to SES step by step (configuration, DNS, ports,
- * TLS, SMTP, AUTH, large packets, and the test message when asked),
+ * TLS, SMTP, AUTH, large packets; with the API's keys its DNS, port, TLS,
+ * keys and the account's reads; and the test message when asked),
  * printing each step.  Returns EX_OK, or the design.md 8 code of the first
  * step that failed.
  */
