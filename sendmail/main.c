@@ -673,7 +673,9 @@ print_version(enum mode mode)
 		    "  -v          show the SMTP dialogue (AUTH masked)\n"
 		    "  -bm -bs -bv -bp -bi -q   modes; see ses-sendmail(8)\n"
 		    "  --check [--ports LIST] [--send-test [ADDR]] [--json]\n"
-		    "              diagnose the path to SES step by step\n"
+		    "              diagnose the path to SES step by step "
+		    "(-f ADDR: the\n"
+		    "              sender whose identity it checks)\n"
 		    "  --derive-password --region REGION\n"
 		    "              SMTP password from an IAM secret key "
 		    "on stdin\n");
