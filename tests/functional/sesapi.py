@@ -59,8 +59,9 @@ VerificationStatus; SUCCESS makes it verified for sending), "dkim" (a
 DkimStatus; default SUCCESS for a verified domain, else NOT_STARTED) and
 "signing" (DKIM SigningEnabled).  "config_sets" replaces --config-sets:
 {NAME: {"sending": false}} makes one whose sending is disabled
-(SendEmail naming it gets 400 MessageRejected, "Sending is disabled for
-the configuration set.").  The identities and configuration sets of a
+(SendEmail naming it gets 400 SendingPausedException, "Sending is paused
+for this configuration set.": v2 has no type of its own for it, v1 said
+ConfigurationSetSendingPausedException).  The identities and configuration sets of a
 scenario also rule SendEmail.
 
 FAULT = {"action": A, ...}, with optional keys:
@@ -923,8 +924,8 @@ class Server(sessim.Server):
             raise ApiError(404, "NotFoundException",
                            "Configuration set <%s> does not exist." % cs)
         if cs is not None and not sets[cs].get("sending", True):
-            raise ApiError(400, "MessageRejected", "Sending is disabled "
-                           "for the configuration set.")
+            raise ApiError(400, "SendingPausedException", "Sending is "
+                           "paused for this configuration set.")
         if self.verified or spec.get("identities"):
             addrs = [doc["from"]] if doc["from"] else []
             addrs += [a for n, v in fields

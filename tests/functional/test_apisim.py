@@ -760,6 +760,14 @@ def botocore_send_cases():
                  "botocore: GetConfigurationSet denied alone")
             t.ok(c.get_account()["SendingEnabled"],
                  "botocore: GetAccount still allowed")
+            sim.scenario(name="cs-paused", config_sets={"cs1": {
+                "sending": False}})
+            e = failure(lambda: send(c, ConfigurationSetName="cs1"))
+            t.eq(code_of(e), ("SendingPausedException", 400, "Sending is "
+                              "paused for this configuration set."),
+                 "botocore: a configuration set with sending disabled "
+                 "refuses SendEmail")
+            t.eq(sim.messages(), [], "botocore: nothing stored")
             sim.scenario()
 
         with t.case("validation"):
