@@ -1205,12 +1205,13 @@ check_unverified(struct check *ck, struct check_step *st,
 /*
  * A verified domain lets its subdomains send too (ses.md 9.4): the first
  * parent of the sender's domain (two labels at least) that is verified,
- * or NULL.  A parent that cannot be read counts as not verified.
+ * its identity in id; or NULL.  A parent that cannot be read counts as
+ * not verified.
  */
 static const char *
-check_parent(struct check *ck, struct api **ap, char *body)
+check_parent(struct check *ck, struct api **ap, char *body,
+    struct api_identity *id)
 {
-	struct api_identity id;
 	struct fail f;
 	const char *p, *next;
 
@@ -1218,8 +1219,8 @@ check_parent(struct check *ck, struct api **ap, char *body)
 		p++;
 		if ((next = strchr(p, '.')) == NULL)
 			break;
-		if (check_identity_read(ck, ap, p, body, &id, &f) ==
-		    CHECK_READ_OK && id.verified == 1)
+		if (check_identity_read(ck, ap, p, body, id, &f) ==
+		    CHECK_READ_OK && id->verified == 1)
 			return p;
 	}
 	return NULL;
@@ -1234,7 +1235,7 @@ static void
 check_api_sender(struct check *ck, struct api **ap, char *body)
 {
 	struct check_step *st = check_begin(ck, "API sender");
-	struct api_identity id[2];
+	struct api_identity id[2], pid;
 	enum check_read rv[2];
 	struct fail f[2];
 	const char *name[2], *parent = NULL;
@@ -1252,8 +1253,8 @@ check_api_sender(struct check *ck, struct api **ap, char *body)
 		unknown |= rv[i] == CHECK_READ_DENIED ||
 		    rv[i] == CHECK_READ_ERROR;
 	}
-	if (ok == -1 && !unknown && (parent = check_parent(ck, ap, body)) ==
-	    NULL) {
+	if (ok == -1 && !unknown && (parent = check_parent(ck, ap, body,
+	    &pid)) == NULL) {
 		check_unverified(ck, st, rv, id);
 		return;
 	}
@@ -1275,7 +1276,9 @@ check_api_sender(struct check *ck, struct api **ap, char *body)
 			check_line(st, 1, "run --check again later");
 		}
 	/* DKIM is the domain's; an address alone shows its own state. */
-	if (rv[1] == CHECK_READ_OK)
+	if (parent != NULL)
+		check_dkim(ck, st, parent, &pid);
+	else if (rv[1] == CHECK_READ_OK)
 		check_dkim(ck, st, ck->id_domain, &id[1]);
 	else if (rv[0] == CHECK_READ_OK)
 		check_dkim(ck, st, ck->id_domain, &id[0]);

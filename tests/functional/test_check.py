@@ -425,7 +425,8 @@ def account_reads(t):
         r = check(t, conf, "-f", "ops@mail.example.com")
         t.ok(r.rc == 0 and "sender ops@mail.example.com (-f)" in r.out and
              "verified for sending (by its parent domain example.com)" in
-             r.out, "-f on a subdomain: verified by the parent domain",
+             r.out and "DKIM: example.com signs with DKIM" in r.out,
+             "-f on a subdomain: verified by the parent domain, its DKIM",
              r.out)
         r = check(t, conf, "-f", "root")
         t.ok(r.rc == 0 and step_line(r.out, "API sender") == (
