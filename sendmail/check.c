@@ -905,7 +905,8 @@ check_denied(struct check_step *st, const char *action, const char *key,
     const struct fail *f)
 {
 	check_line(st, 0, "the keys %.4s... may not call ses:%s (--check "
-	    "reads it; sending does not need it)", key, action);
+	    "reads it; sending does not need it)", key != NULL ? key : "?",
+	    action);
 	check_line(st, 0, "%s", f->text);
 	check_line(st, 1, "to let --check read the account, add to the IAM "
 	    "policy of these keys: %s", CHECK_POLICY);
