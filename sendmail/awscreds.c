@@ -545,6 +545,9 @@ aw_line_used(enum conf_source s, const struct awskeys *k)
 		    "UTC", &tm);
 	switch (s) {
 	case CONF_SOURCE_CONFIG:
+		/* The configuration step names these keys already. */
+		if (aw_nlines == 0)
+			break;
 		aw_line("credentials from the configuration (key %.4s...)%s",
 		    aw_conf->aws_key_id, aw_conf->aws_token ? ", temporary" :
 		    "");
