@@ -26,7 +26,8 @@ Files in DIR:
                     sts: "role_arn", "web_token" (the token file's content)
   requests.jsonl  one JSON object per request: "method", "path", "token"
                   (imds: the session token header came and was valid),
-                  "authorization" (container: it matched), "status"
+                  "authorization" (container: it matched), "status",
+                  "peer" (the client's port: one per connection)
 
 What the real services do, and these copy (doc/ses.md 13):
   - IMDSv2: PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds
@@ -85,7 +86,8 @@ class Handler(BaseHTTPRequestHandler):
             return {}
 
     def record(self, status, **kw):
-        kw.update(method=self.command, path=self.path, status=status)
+        kw.update(method=self.command, path=self.path, status=status,
+                  peer=self.client_address[1])
         with self.server.lock:
             with open(os.path.join(self.server.dir, "requests.jsonl"),
                       "a") as f:
@@ -97,8 +99,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # Head and body in one write, as a real server sends a small
+        # answer: two writes would make Nagle's algorithm wait for the
+        # client's delayed ACK (40 ms) on every answer.
+        self._headers_buffer.append(b"\r\n")
+        self.wfile.write(b"".join(self._headers_buffer) + data)
+        self._headers_buffer = []
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
