@@ -620,7 +620,8 @@ def creds_phase(a, work, pki):
         conns = {n: [] for n in names}
         for i in range(a.creds):
             for n in names[i % 3:] + names[:i % 3]:
-                imds.set(keys=[keys], role="ses-sender", region=region)
+                imds.set(keys=[keys], role="ses-sender", region=region,
+                         delay_ms=a.creds_delay_ms)
                 w, _, _ = run_once(spawn, [a.binary, "-C", str(confs[n]),
                                            "-i", RCPT], small, errfile, env)
                 wall[n].append(w)
@@ -632,7 +633,8 @@ def creds_phase(a, work, pki):
         imds.stop()
         api.stop()
     print("credential chain: %d x 2 KB API sends per row, loopback, runs "
-          "interleaved; %d messages stored" % (a.creds, stored))
+          "interleaved, %g ms per metadata answer; %d messages stored" % (
+              a.creds, a.creds_delay_ms, stored))
     print("%-12s %10s %10s %12s %12s" % ("keys", "median ms", "p90 ms",
                                           "IMDS req", "IMDS conns"))
     for n in names:
@@ -807,6 +809,9 @@ def parse_args(argv):
                    help="only the credential chain's cost: N interleaved "
                    "API sends each with static keys, the instance role, "
                    "and the instance role with the region from IMDS")
+    p.add_argument("--creds-delay-ms", type=float, default=0, metavar="MS",
+                   help="with --creds: each metadata answer waits MS, a "
+                   "round trip to a metadata service that far away")
     a = p.parse_args(argv)
     a.argv = list(argv)
     a.delay_given = any(x.startswith("--delay-ms") for x in argv)

@@ -20,7 +20,8 @@ Files in DIR:
                         "region" (the identity document's), "fault":
                         null, "put401", "disabled" (403 to everything),
                         "slow" (wait "slow_ms", default 1500, before each
-                        answer), "5xx" (503 to everything)
+                        answer), "5xx" (503 to everything); "delay_ms":
+                        every answer waits that long (a round trip)
                     container: "path" (the credentials path),
                         "authorization" (the token wanted; null: none)
                     sts: "role_arn", "web_token" (the token file's content)
@@ -122,6 +123,8 @@ class Handler(BaseHTTPRequestHandler):
     def imds(self):
         st = self.state()
         fault = st.get("fault")
+        # A path's round trip, for the benchmark: every answer waits.
+        time.sleep(st.get("delay_ms", 0) / 1000.0)
         if fault == "slow":
             time.sleep(st.get("slow_ms", 1500) / 1000.0)
         if fault == "5xx":
