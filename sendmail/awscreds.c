@@ -295,8 +295,12 @@ awscreds_shared_parse(const char *buf, size_t len, const char *profile,
 	size_t n;
 
 	*id = *secret = *token = NULL;
-	if ((copy = strndup(buf, len)) == NULL)
+	/* A copy of all len octets: strndup() would stop at a NUL, and the
+	 * wipe below would then run past the copy. */
+	if (len == SIZE_MAX || (copy = malloc(len + 1)) == NULL)
 		return -1;
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
 	for (line = copy; line != NULL && rv == 0; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -314,7 +318,7 @@ awscreds_shared_parse(const char *buf, size_t len, const char *profile,
 		if (in)
 			rv = aw_ini_line(line, id, secret, token);
 	}
-	explicit_bzero(copy, len);
+	explicit_bzero(copy, len + 1);
 	free(copy);
 	if (rv == 0 && *id != NULL && *secret != NULL)
 		return 1;
