@@ -992,8 +992,8 @@ http_exchange(struct http_client *hc, const char *method,
 void
 http_client_close(struct http_client *hc)
 {
-	if (hc->open || hc->c.fd != -1)
-		conn_close(&hc->c);
+	/* Also after a failed conn_open(): it keeps the addresses. */
+	conn_close(&hc->c);
 	explicit_bzero(hc->c.rbuf, sizeof(hc->c.rbuf));
 	explicit_bzero(hc->c.wbuf, sizeof(hc->c.wbuf));
 	hc->c.rpos = hc->c.rlen = hc->c.wlen = 0;
