@@ -568,7 +568,8 @@ def latency_in_netns(a, work):
 
 # --- the credential chain ----------------------------------------------------
 
-CHAIN_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+CHAIN_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "AWS_SESSION_TOKEN",
               "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE",
               "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
               "AWS_CONTAINER_CREDENTIALS_FULL_URI",

@@ -118,7 +118,7 @@ class Handler(BaseHTTPRequestHandler):
             n = self.server.served
         return keys[min(n, len(keys)) - 1]
 
-    # --- IMDSv2 ---------------------------------------------------------------
+    # --- IMDSv2 --------------------------------------------------------------
 
     def imds(self):
         st = self.state()
@@ -180,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
                 token=True)
         return self.answer(404, "Not Found", token=True)
 
-    # --- the container endpoint -------------------------------------------------
+    # --- the container endpoint ----------------------------------------------
 
     def container(self):
         st = self.state()
@@ -201,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
             "Token": k.get("token"), "Expiration": k.get("expiration")}),
             "application/json", authorization=True)
 
-    # --- STS ------------------------------------------------------------------
+    # --- STS -----------------------------------------------------------------
 
     def sts_error(self, status, code, message, **kw):
         body = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>Sender'
