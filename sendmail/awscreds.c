@@ -172,7 +172,7 @@ aw_read_file(const char *path, char *why, size_t whylen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		(void)log_reason(why, whylen, "%.120s: %s", path,
+		(void)log_reason(why, whylen, "%.80s: %s", path,
 		    strerror(errno));
 		return NULL;
 	}
@@ -697,10 +697,9 @@ awscreds_get(struct fail *f)
 	}
 	memset(f, 0, sizeof(*f));
 	if (rv != 1) {
+		/* fail.c's advice follows: what to configure. */
 		fail_set(f, FAIL_CREDS, SMTP_STAGE_CONNECT, "no AWS "
-		    "credentials for the SES API from any source (%s); "
-		    "configure keys or attach a role (ses-sendmail.conf(5), "
-		    "credentials)", all);
+		    "credentials for the SES API: %s", all);
 		return -1;
 	}
 	if (aw_region_fill(f) == -1)

@@ -84,7 +84,10 @@ static const struct rule rules[] = {
 	{ .kind = FAIL_CONFIG, .ex = EX_CONFIG },
 	/* The credential chain (design.md 12): nothing found, or an
 	 * endpoint that should answer did not (retried). */
-	{ .kind = FAIL_CREDS, .ex = EX_CONFIG },
+	{ .kind = FAIL_CREDS, .ex = EX_CONFIG,
+	    .advice = "set aws_access_key_id and aws_secret_access_key, or "
+	    "attach a role to this instance, task or pod "
+	    "(ses-sendmail.conf(5), credentials)" },
 	{ .kind = FAIL_CREDS_TEMP, .transient = 1, .retry = 1,
 	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
 	{ .kind = FAIL_NOPERM, .ex = EX_NOPERM },
