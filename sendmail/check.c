@@ -31,7 +31,7 @@
 
 #include "extern.h"
 
-#define CHECK_LINES	12
+#define CHECK_LINES	20	/* the API keys step: the chain's lines too */
 #define CHECK_LINE	320
 #define CHECK_STEPS	14
 #define CHECK_ANSWER	16384	/* GetAccount's answer, kept */
