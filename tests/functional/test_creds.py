@@ -22,7 +22,8 @@ simulator (sesapi.py), which checks every signature with botocore.
   output    no key, token or session token in -v, stderr or --check
   check     --check names the source, why each before it gave nothing,
             and where the region came from
-  smtp      an SMTP send never touches the metadata service
+  smtp      an SMTP send never touches the metadata service; SMTP
+            unreachable, api_fallback signs with the chain's keys
 
 Arguments: the names of the parts to run (all by default)."""
 
@@ -566,6 +567,17 @@ def part_smtp(api, tmp):
              "SMTP send with credentials imds: sent by SMTP", r.err)
         t.eq(imds.requests(), [], "SMTP send: the metadata service was "
              "never asked")
+        # SMTP unreachable: api_fallback signs with the chain's keys.
+        api.scenario(keys=K[1:])
+        c = write_conf(t.tmp / "fallback.conf", sim, imds_endpoint=imds.url,
+                       credentials="imds", port=closed_port(), tls="wrapper",
+                       region=REGION, api_endpoint="https://127.0.0.1:"
+                       "%d" % api.port)
+        r = run(["-i", RCPT], stdin=MSG, conf=c, env=env())
+        sent(api, r, "api_fallback with credentials imds", K[1])
+        t.ok("api_fallback" in r.err and len(imds.requests()) == 3,
+             "api_fallback: said so, and the role's keys fetched then",
+             r.err)
 
 
 def main():
