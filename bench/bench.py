@@ -566,6 +566,89 @@ def latency_in_netns(a, work):
     return json.loads(out.read_text())
 
 
+# --- the credential chain ----------------------------------------------------
+
+CHAIN_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "AWS_SESSION_TOKEN",
+              "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE",
+              "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+              "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+              "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+
+
+def creds_phase(a, work, pki):
+    """The time the credential chain adds to one API send (design.md 12):
+    the same 2 KB message through the API simulator, signed with the same
+    temporary keys, given three ways, runs interleaved: 'static' (in the
+    configuration), 'imds' (the default chain down to the instance role,
+    region configured: token PUT, role GET, keys GET) and 'imds+region'
+    (no region either: the identity document too).  Loopback, so a round
+    trip is a fraction of a millisecond; the IMDS simulator's records give
+    the requests and connections per send."""
+    keys = {"id": "ASIABENCHKEY00000001",
+            "secret": "benchSecret/K7MDENG+bPxRfiCYEXAMPLEKEY1",
+            "token": "IQoJb3JpZ2luX2VjEBenchSessionToken/+=" * 8,
+            "expiration": "2030-01-01T00:00:00Z"}
+    region = "eu-west-3"
+    spawn, _ = build_helpers(work)
+    small = make_message(work / "msg-2k.eml", 2048, 1)
+    errfile = work / "creds-stderr"
+    env = {v: "" for v in CHAIN_VARS}
+    env["HOME"] = str(work)
+    api = sestest.ApiSim(work, pki=pki, region=region)
+    imds = sestest.CredSim(work, "imds", keys=[keys], role="ses-sender",
+                           region=region)
+    try:
+        api.scenario(keys=[keys])
+        base = dict(aws_access_key_id=None, aws_secret_access_key=None,
+                    api_endpoint="https://127.0.0.1:%d" % api.port,
+                    log="none", region=region, timeout=10)
+        confs = {
+            "static": sestest.write_conf(
+                work / "creds-static.conf", api, **dict(
+                    base, aws_access_key_id=keys["id"],
+                    aws_secret_access_key=keys["secret"],
+                    aws_session_token=keys["token"])),
+            "imds": sestest.write_conf(work / "creds-imds.conf", api,
+                                       imds_endpoint=imds.url, **base),
+            "imds+region": sestest.write_conf(
+                work / "creds-region.conf", api, imds_endpoint=imds.url,
+                **dict(base, region=None)),
+        }
+        names = list(confs)
+        wall = {n: [] for n in names}
+        reqs = {n: [] for n in names}
+        conns = {n: [] for n in names}
+        for i in range(a.creds):
+            for n in names[i % 3:] + names[:i % 3]:
+                imds.set(keys=[keys], role="ses-sender", region=region,
+                         delay_ms=a.creds_delay_ms)
+                w, _, _ = run_once(spawn, [a.binary, "-C", str(confs[n]),
+                                           "-i", RCPT], small, errfile, env)
+                wall[n].append(w)
+                q = imds.requests()
+                reqs[n].append(len(q))
+                conns[n].append(len(set(x["peer"] for x in q)))
+        stored = len(api.messages())
+    finally:
+        imds.stop()
+        api.stop()
+    print("credential chain: %d x 2 KB API sends per row, loopback, runs "
+          "interleaved, %g ms per metadata answer; %d messages stored" % (
+              a.creds, a.creds_delay_ms, stored))
+    print("%-12s %10s %10s %12s %12s" % ("keys", "median ms", "p90 ms",
+                                          "IMDS req", "IMDS conns"))
+    for n in names:
+        print("%-12s %10.2f %10.2f %12s %12s" % (
+            n, median(wall[n]) * 1e3, p90(wall[n]) * 1e3,
+            "/".join(sorted(set(str(x) for x in reqs[n]))),
+            "/".join(sorted(set(str(x) for x in conns[n])))))
+    for n in names[1:]:
+        print("%s adds %.2f ms (median) to a send" % (
+            n, (median(wall[n]) - median(wall["static"])) * 1e3))
+    return 0 if stored == a.creds * 3 else 1
+
+
 # --- statistics and the table ------------------------------------------------
 
 def median(xs):
@@ -723,6 +806,13 @@ def parse_args(argv):
                    "strace, perf and valgrind by hand (bench/NOTES.md)")
     # Internal: the latency runs inside the namespace, results to FILE.
     p.add_argument("--latency-out", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--creds", type=int, default=0, metavar="N",
+                   help="only the credential chain's cost: N interleaved "
+                   "API sends each with static keys, the instance role, "
+                   "and the instance role with the region from IMDS")
+    p.add_argument("--creds-delay-ms", type=float, default=0, metavar="MS",
+                   help="with --creds: each metadata answer waits MS, a "
+                   "round trip to a metadata service that far away")
     a = p.parse_args(argv)
     a.argv = list(argv)
     a.delay_given = any(x.startswith("--delay-ms") for x in argv)
@@ -833,6 +923,8 @@ def main(argv):
                             work / "msg-2k.eml", work / "bs-2k.smtp", True)
         Path(a.latency_out).write_text(json.dumps(lat))
         return 0
+    if a.creds:
+        return creds_phase(a, work, pki)
     errdir = work / "stderr"
     errdir.mkdir(exist_ok=True)
     started = time.monotonic()

@@ -448,6 +448,13 @@ api_start(struct api *a, char *relay, size_t relaylen, struct fail *f)
 {
 	int rv;
 
+	/* The keys (and maybe the region) first: the chain, once. */
+	if (awscreds_get(f) == -1) {
+		(void)snprintf(relay, relaylen, "%s", a->conf->api_host ?
+		    a->conf->api_host : "the SES API");
+		a->reusable = 0;
+		return -1;
+	}
 	rv = api_connect(a, f);
 	/* Named in the warnings of a failed attempt too, as smtp_open does. */
 	api_relay(a, relay, relaylen);

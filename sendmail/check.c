@@ -37,7 +37,7 @@
 
 #include "extern.h"
 
-#define CHECK_LINES	12
+#define CHECK_LINES	20	/* the API keys step: the chain's lines too */
 #define CHECK_LINE	320
 #define CHECK_STEPS	16
 #define CHECK_ANSWER	131072	/* a read's answer, kept (an identity's
@@ -83,6 +83,8 @@ struct check {
 	const char		*id_by;		/* "address", "domain", "none" */
 	char			 id_dkim[24];	/* DkimAttributes.Status */
 	int			 confset;	/* exists: 1, 0, -1 unknown */
+	int			 creds;		/* the chain: 0 keys, -1 none */
+	struct fail		 credf;		/* ... and why */
 };
 
 /* What one of --check's reads of the account gave. */
@@ -261,6 +263,9 @@ check_api_credentials(struct check *ck, struct check_step *st)
 	const struct conf *c = ck->c;
 	const char *k = c->aws_key_id;
 
+	/* Keys from the chain are judged by the API keys step. */
+	if (k == NULL || c->cred_source != CONF_SOURCE_CONFIG)
+		return;
 	if (strncmp(k, "ASIA", 4) == 0 && c->aws_token == NULL) {
 		check_line(st, 0, "aws_access_key_id %.4s...: temporary "
 		    "credentials without aws_session_token", k);
@@ -290,7 +295,9 @@ check_config(struct check *ck)
 	if (c->transport == CONF_TRANSPORT_API) {
 		check_line(st, 0, "%s (%s): transport api, endpoint %s, key "
 		    "%.4s..., region %s", c->path, ck->o->perms,
-		    c->api_endpoint, c->aws_key_id, c->region);
+		    c->api_endpoint ? c->api_endpoint : "unknown",
+		    c->aws_key_id ? c->aws_key_id : "none",
+		    c->region ? c->region : "unknown");
 		check_api_credentials(ck, st);
 	} else {
 		check_line(st, 0, "%s (%s): host %s port %d tls %s, user "
@@ -301,7 +308,7 @@ check_config(struct check *ck)
 		if (ck->api)
 			check_line(st, 0, "api_fallback to the SES API: "
 			    "endpoint %s, key %.4s...", c->api_endpoint,
-			    c->aws_key_id);
+			    c->aws_key_id ? c->aws_key_id : "none");
 	}
 	if (ck->api && c->proxy_host != NULL)
 		check_line(st, 0, "the API through the proxy %s port %d "
@@ -862,6 +869,7 @@ check_account(struct check *ck, struct check_step *st,
     const struct api_account *ac)
 {
 	enum check_res res = CHECK_OK;
+	int first = st->nlines;
 
 	ck->has_account = 1;
 	ck->acct = *ac;
@@ -873,7 +881,7 @@ check_account(struct check *ck, struct check_step *st,
 	    ac->enforcement, ac->enforcement[0] ? " (" : "",
 	    ac->enforcement[0] ? check_enforcement(ac->enforcement) : "");
 	if (ac->enforcement[0] != '\0')
-		(void)strlcat(st->lines[0], ")", CHECK_LINE);
+		(void)strlcat(st->lines[first], ")", CHECK_LINE);
 	check_quota(st, ac);
 	if (ac->production == 0) {
 		check_sandbox(ck, st);
@@ -972,6 +980,13 @@ check_keys_refused(struct check *ck, struct check_step *st,
  * The keys, proved by one signed read-only call: GetAccount.  0 when
  * they are good (ok or warn), -1 when the step failed.
  */
+/* A line of the credential chain's report (awscreds.c). */
+static void
+check_creds_line(void *arg, const char *line)
+{
+	check_line(arg, 0, "%s", line);
+}
+
 static int
 check_api_keys(struct check *ck, struct api *a)
 {
@@ -982,6 +997,19 @@ check_api_keys(struct check *ck, struct api *a)
 	char *body;
 	int rv = -1;
 
+	awscreds_report(check_creds_line, st);
+	if (ck->creds == -1 && ck->credf.kind == FAIL_CREDS) {
+		/* The sources' lines above say why, one each. */
+		check_line(st, 1, "no source gave AWS credentials: configure "
+		    "keys, or attach a role (ses-sendmail.conf(5), "
+		    "credentials)");
+		check_end(ck, st, CHECK_FAIL, &ck->credf);
+		return -1;
+	}
+	if (ck->creds == -1) {
+		check_fail(ck, st, &ck->credf, NULL);
+		return -1;
+	}
 	memset(&f, 0, sizeof(f));
 	if ((body = malloc(CHECK_ANSWER)) == NULL) {
 		fail_set(&f, FAIL_OS, SMTP_STAGE_REQUEST, "out of memory");
@@ -1460,6 +1488,13 @@ check_api(struct check *ck)
 	struct api *a;
 	int done;
 
+	if (ck->creds == -1) {
+		/* No keys (nor perhaps a region): the keys step says why. */
+		check_skip(ck, "API DNS");
+		for (done = 0; done < 2; done++)
+			check_skip(ck, names[done]);
+		return check_api_keys(ck, NULL);
+	}
 	if (check_api_dns(ck) == -1)
 		done = 0;
 	else if (check_api_port(ck) == -1)
@@ -1665,10 +1700,16 @@ check_run(const struct conf *c, const struct check_opts *o)
 	ck->id_verified = ck->confset = -1;
 	/* The secret is kept (creds.c) where a send may use the API. */
 	ck->api = c->transport == CONF_TRANSPORT_API || (c->api_ok &&
-	    c->aws_secret != NULL);
+	    (c->aws_secret != NULL || c->sources_set));
+	/* The credential chain (and the region it may find) first. */
+	if (ck->api)
+		ck->creds = awscreds_get(&ck->credf);
 	if (!o->json) {
 		/* The host is a value of a file the caller may have written. */
-		if (c->transport == CONF_TRANSPORT_API) {
+		if (c->transport == CONF_TRANSPORT_API && c->api_host == NULL)
+			printf("ses-sendmail --check: the SES API (region "
+			    "unknown)\n");
+		else if (c->transport == CONF_TRANSPORT_API) {
 			log_sanitize(host, sizeof(host), c->api_host,
 			    strlen(c->api_host));
 			printf("ses-sendmail --check: %s port %d (SES API)\n",

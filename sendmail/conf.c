@@ -67,6 +67,11 @@ enum conf_id {
 	KEY_MAX_MSGS,
 	KEY_MAX_AGE,
 	KEY_LOG,
+	KEY_CREDENTIALS,
+	KEY_IMDS,
+	KEY_CONTAINER_URI,
+	KEY_CONTAINER_TOKEN,
+	KEY_STS,
 	KEY_N
 };
 
@@ -117,7 +122,19 @@ static const struct conf_key {
 	    "a number from 1 to 100000" },
 	{ "max_connection_age", KEY_MAX_AGE, "seconds from 1 to 3600" },
 	{ "log", KEY_LOG, "syslog, stderr or none" },
+	{ "credentials", KEY_CREDENTIALS, "sources among config env shared "
+	    "web-identity container imds, each once, in the order to try" },
+	{ "imds_endpoint", KEY_IMDS, "http://HOST or http://HOST:PORT" },
+	{ "container_credentials_uri", KEY_CONTAINER_URI,
+	    "http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH" },
+	{ "container_authorization_token_file", KEY_CONTAINER_TOKEN,
+	    "an absolute path to the file holding the token" },
+	{ "sts_endpoint", KEY_STS, "https://HOST or https://HOST:PORT" },
 };
+
+/* The credentials key's words, by enum conf_source. */
+static const char *const conf_source_words[] = { "none", "config", "env",
+    "shared", "web-identity", "container", "imds", NULL };
 
 static const char *const conf_tls_words[] = { "wrapper", "starttls", NULL };
 static const char *const conf_log_words[] = { "syslog", "stderr", "none",
@@ -465,6 +482,58 @@ conf_verified(struct conf *c, const char *s)
 	return 0;
 }
 
+/* credentials: each source once, in the order given. */
+static int
+conf_sources(struct conf *c, const char *s)
+{
+	enum conf_source v[CONF_SOURCES_MAX];
+	char word[16];
+	size_t n, i, len;
+	int w;
+
+	for (n = 0, s = conf_skip_sep(s); *s != '\0'; s = conf_skip_sep(s)) {
+		len = conf_item(s);
+		if (len >= sizeof(word) || n == CONF_SOURCES_MAX)
+			return -1;
+		memcpy(word, s, len);
+		word[len] = '\0';
+		if ((w = conf_word(word, conf_source_words)) <= 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (v[i] == (enum conf_source)w)
+				return -1;
+		v[n++] = (enum conf_source)w;
+		s += len;
+	}
+	if (n == 0)
+		return -1;
+	memcpy(c->sources, v, n * sizeof(v[0]));
+	c->nsources = n;
+	c->sources_set = 1;
+	return 0;
+}
+
+const char *
+conf_source_name(enum conf_source s)
+{
+	if ((int)s < 0 || s >= CONF_SOURCE_N)
+		return "none";
+	return conf_source_words[s];
+}
+
+/* A URL key with a path: valid when conf_url_split() takes it. */
+static int
+conf_take_path_url(char **field, char **v, int https_only)
+{
+	struct url u;
+
+	if (conf_url_split(*v, https_only, &u) == -1)
+		return -1;
+	*field = *v;
+	*v = NULL;
+	return 0;
+}
+
 /* Store *v into *field when valid: the value is then the field's. */
 static int
 conf_take(char **field, char **v, int valid)
@@ -635,10 +704,66 @@ conf_set(struct conf *c, enum conf_id id, char **v)
 		c->log = w == 0 ? CONF_LOG_SYSLOG :
 		    w == 1 ? CONF_LOG_STDERR : CONF_LOG_NONE;
 		return 0;
+	case KEY_CREDENTIALS:
+		return conf_sources(c, *v);
+	case KEY_IMDS:
+		if (strncmp(*v, "http://", 7) != 0)
+			return -1;
+		return conf_take_url(&c->imds_endpoint, v, "http", 80,
+		    &c->imds_host, &c->imds_port);
+	case KEY_CONTAINER_URI:
+		return conf_take_path_url(&c->container_uri, v, 0);
+	case KEY_CONTAINER_TOKEN:
+		return conf_take(&c->container_token_file, v,
+		    conf_is_path(*v));
+	case KEY_STS:
+		return conf_take_url(&c->sts_endpoint, v, "https", 443,
+		    &c->sts_host, &c->sts_port);
 	case KEY_N:
 		break;
 	}
 	return -1;
+}
+
+/*
+ * SCHEME://HOST[:PORT][/PATH]: the path printable ASCII without blanks,
+ * as a request target takes it (RFC 9112 3.2.1, origin-form).
+ */
+int
+conf_url_split(const char *s, int https_only, struct url *u)
+{
+	const char *slash, *scheme;
+	char *host, *base;
+	size_t i;
+	int port, rv;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(s, "https://", 8) == 0)
+		u->tls = 1;
+	else if (https_only || strncmp(s, "http://", 7) != 0)
+		return -1;
+	scheme = u->tls ? "https" : "http";
+	slash = strchr(s + strlen(scheme) + 3, '/');
+	if (slash == NULL)
+		slash = s + strlen(s);
+	for (i = 0; slash[i] != '\0'; i++)
+		if (slash[i] <= ' ' || slash[i] >= 0x7f || slash[i] == '#')
+			return -1;
+	if (strlcpy(u->path, *slash ? slash : "/", sizeof(u->path)) >=
+	    sizeof(u->path))
+		return -1;
+	if ((base = strndup(s, (size_t)(slash - s))) == NULL)
+		return -1;
+	host = NULL;
+	rv = conf_url(base, scheme, u->tls ? 443 : 80, &host, &port);
+	free(base);
+	if (rv != 0)
+		return -1;
+	rv = strlcpy(u->host, host, sizeof(u->host)) < sizeof(u->host) ?
+	    0 : -1;
+	free(host);
+	u->port = port;
+	return rv;
 }
 
 static const struct conf_key *
@@ -786,17 +911,48 @@ conf_check_smtp(struct conf_parse *p)
 	return 0;
 }
 
+/* Is source s in the chain (the credentials key, or the default)? */
+static int
+conf_has_source(const struct conf *c, enum conf_source s)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i] == s)
+			return 1;
+	return 0;
+}
+
+/*
+ * The chain without static keys: the region may come from the instance
+ * identity document when imds is a source (design.md 12).
+ */
+static int
+conf_check_chain(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+
+	if (c->region == NULL && !conf_has_source(c, CONF_SOURCE_IMDS))
+		return conf_error(p, "%s: region: missing; the API transport "
+		    "signs for a region: add 'region' (like us-east-1)",
+		    p->path);
+	return 0;
+}
+
 /* The API transport's keys: a key id and its secret, and the region. */
 static int
 conf_check_api(struct conf_parse *p)
 {
 	struct conf *c = p->c;
 
+	/* No secret: the credential chain finds the keys (awscreds.c). */
+	if (c->aws_secret == NULL && c->aws_key_id != NULL &&
+	    p->seen[KEY_AWS_KEY_ID] != 0)
+		return conf_error(p, "%s:%zu: aws_access_key_id: set without "
+		    "aws_secret_access_key; add it, or remove both to use the "
+		    "credential chain", p->path, p->seen[KEY_AWS_KEY_ID]);
 	if (c->aws_secret == NULL)
-		return conf_error(p, "%s: aws_secret_access_key: missing; the "
-		    "API transport signs with the IAM keys: add "
-		    "'aws_access_key_id' and 'aws_secret_access_key'",
-		    p->path);
+		return conf_check_chain(p);
 	if (c->aws_key_id == NULL)
 		return conf_error(p, "%s: aws_access_key_id: missing; add it "
 		    "(or 'username') with the IAM access key id", p->path);
@@ -825,17 +981,28 @@ conf_check(struct conf_parse *p)
 		p->oom = 1;
 		return conf_error(p, "%s: out of memory", p->path);
 	}
-	c->api_ok = c->aws_secret != NULL && c->aws_key_id != NULL &&
-	    c->region != NULL;
+	if (!c->sources_set) {
+		for (c->nsources = 0; c->nsources < CONF_SOURCES_MAX;
+		    c->nsources++)
+			c->sources[c->nsources] =
+			    (enum conf_source)(c->nsources + 1);
+	}
+	/* The chain serves api_fallback only when asked for by name. */
+	c->api_ok = (c->aws_secret != NULL && c->aws_key_id != NULL &&
+	    c->region != NULL) || (c->sources_set && c->region != NULL &&
+	    c->aws_secret == NULL);
+	/* SMTP with a password (or what derives one), or a user name
+	 * whose password is missing; else the API, with the chain's keys
+	 * when none are configured. */
 	if (c->transport == CONF_TRANSPORT_AUTO)
-		c->transport = c->username != NULL && (c->password != NULL ||
-		    c->aws_secret != NULL) ? CONF_TRANSPORT_SMTP :
-		    c->aws_secret != NULL ? CONF_TRANSPORT_API :
-		    CONF_TRANSPORT_SMTP;
+		c->transport = c->password != NULL || (c->username != NULL &&
+		    (c->aws_secret != NULL || p->seen[KEY_AWS_KEY_ID] == 0)) ?
+		    CONF_TRANSPORT_SMTP : CONF_TRANSPORT_API;
 	if ((c->transport == CONF_TRANSPORT_SMTP ? conf_check_smtp(p) :
 	    conf_check_api(p)) == -1)
 		return -1;
-	if (c->region == NULL && c->host == NULL)
+	if (c->region == NULL && c->host == NULL &&
+	    c->transport == CONF_TRANSPORT_SMTP)
 		return conf_error(p, "%s: region: missing; add 'region' "
 		    "(like us-east-1) or 'host'", p->path);
 	if (c->from != NULL && c->nverified > 0 &&
@@ -857,7 +1024,7 @@ conf_derive(struct conf_parse *p)
 {
 	struct conf *c = p->c;
 
-	if (c->host == NULL && asprintf(&c->host,
+	if (c->host == NULL && c->region != NULL && asprintf(&c->host,
 	    "email-smtp.%s.amazonaws.com", c->region) == -1) {
 		c->host = NULL;
 		p->oom = 1;
@@ -1031,6 +1198,14 @@ conf_free(struct conf *c)
 	free(c->api_host);
 	free(c->proxy);
 	free(c->proxy_host);
+	free(c->imds_endpoint);
+	free(c->imds_host);
+	free(c->container_uri);
+	free(c->container_token_file);
+	free(c->sts_endpoint);
+	free(c->sts_host);
+	c->imds_endpoint = c->imds_host = c->container_uri = NULL;
+	c->container_token_file = c->sts_endpoint = c->sts_host = NULL;
 	c->aws_key_id = c->api_endpoint = c->api_host = NULL;
 	c->proxy = c->proxy_host = NULL;
 	free(c->region);
@@ -1046,4 +1221,26 @@ conf_free(struct conf *c)
 	c->admin_address = c->helo = c->configuration_set = NULL;
 	c->verified = NULL;
 	c->nverified = 0;
+}
+
+int
+conf_set_region(struct conf *c, const char *region)
+{
+	if (!conf_is_region(region))
+		return -1;
+	free(c->region);
+	if ((c->region = strdup(region)) == NULL)
+		return -1;
+	if (c->host == NULL && asprintf(&c->host,
+	    "email-smtp.%s.amazonaws.com", region) == -1) {
+		c->host = NULL;
+		return -1;
+	}
+	if (c->api_endpoint == NULL && (asprintf(&c->api_endpoint,
+	    "https://email.%s.amazonaws.com", region) == -1 ||
+	    asprintf(&c->api_host, "email.%s.amazonaws.com", region) == -1)) {
+		c->api_endpoint = c->api_host = NULL;
+		return -1;
+	}
+	return 0;
 }

@@ -64,7 +64,9 @@ enum fail_kind {
 	FAIL_NOAUTH,		/* neither AUTH PLAIN nor LOGIN offered */
 	FAIL_PROTOCOL,		/* the server broke SMTP or HTTP framing */
 	FAIL_REPLY,		/* an SMTP reply refused: see code and stage */
-	FAIL_API		/* an SES API error: HTTP status and type */
+	FAIL_API,		/* an SES API error: HTTP status and type */
+	FAIL_CREDS,		/* no credential source gave keys */
+	FAIL_CREDS_TEMP		/* a credential endpoint did not answer */
 };
 
 /*
@@ -125,6 +127,27 @@ enum conf_log {
 
 #define CONF_MAX_DELAYS		16
 
+/* Where the API's keys come from (design.md 12): the chain's sources. */
+enum conf_source {
+	CONF_SOURCE_NONE = 0,
+	CONF_SOURCE_CONFIG,		/* aws_access_key_id and the secret */
+	CONF_SOURCE_ENV,		/* AWS_ACCESS_KEY_ID ... */
+	CONF_SOURCE_SHARED,		/* ~/.aws/credentials */
+	CONF_SOURCE_WEB_IDENTITY,	/* STS AssumeRoleWithWebIdentity */
+	CONF_SOURCE_CONTAINER,		/* the ECS/EKS credentials endpoint */
+	CONF_SOURCE_IMDS,		/* the EC2 instance role, IMDSv2 */
+	CONF_SOURCE_N
+};
+#define CONF_SOURCES_MAX	(CONF_SOURCE_N - 1)
+
+/* A URL of an endpoint: http or https, a host, a port, a path. */
+struct url {
+	int		 tls;		/* https */
+	char		 host[256];	/* without brackets */
+	int		 port;
+	char		 path[1024];	/* "/" at least */
+};
+
 struct conf {
 	char		 path[1024];	/* the file read, for messages */
 	char		*region;
@@ -143,6 +166,22 @@ struct conf {
 	char		*api_endpoint;	/* https://HOST[:PORT] */
 	char		*api_host;	/* its HOST and PORT */
 	int		 api_port;
+	/* The credential chain (awscreds.c): the sources in order. */
+	enum conf_source sources[CONF_SOURCES_MAX];
+	size_t		 nsources;
+	int		 sources_set;	/* the credentials key was given */
+	char		*imds_endpoint;	/* http://HOST[:PORT], or NULL */
+	char		*imds_host;	/* its HOST and PORT */
+	int		 imds_port;
+	char		*container_uri;	/* container_credentials_uri */
+	char		*container_token_file;
+	char		*sts_endpoint;	/* https://HOST[:PORT], or NULL */
+	char		*sts_host;	/* its HOST and PORT */
+	int		 sts_port;
+	/* Set by awscreds.c once the keys are fetched. */
+	enum conf_source cred_source;	/* the source that gave the keys */
+	time_t		 cred_expiry;	/* 0: they do not expire */
+	int		 region_imds;	/* region from the identity document */
 	char		*proxy;		/* http://HOST:PORT, or NULL */
 	char		*proxy_host;
 	int		 proxy_port;
@@ -188,6 +227,21 @@ int	 conf_has_secret(const struct conf *);
 int	 conf_is_verified(const struct conf *, const char *addr);
 /* Free every string; wipes the secrets first. */
 void	 conf_free(struct conf *);
+/*
+ * Split s, "http://HOST[:PORT][/PATH]" or the same with https (an
+ * https-only one when https_only), into u.  Returns 0, or -1 when s is no
+ * such URL (a host that is no name or address, a path with a blank or a
+ * control character, too long).
+ */
+int	 conf_url_split(const char *s, int https_only, struct url *u);
+/*
+ * The region's derived names (host, api_endpoint) once the region is
+ * known later (from the instance identity document).  0, or -1 out of
+ * memory.
+ */
+int	 conf_set_region(struct conf *c, const char *region);
+/* The name of a source, as the credentials key writes it. */
+const char *conf_source_name(enum conf_source);
 
 /* creds.c */
 /*
@@ -214,6 +268,105 @@ char	*creds_base64(const char *s);
 void	 creds_free_secret(char *);
 /* Wipe both secrets of the configuration. */
 void	 creds_wipe(struct conf *);
+
+/* awscreds.c */
+/*
+ * The credential chain (design.md 12).  awscreds_init() remembers the
+ * configuration the keys go into and whether this run is set-id (then
+ * only config, container from the configuration, and imds are used).
+ */
+void	 awscreds_init(struct conf *c, int setid);
+/*
+ * Make sure the configuration holds keys to sign with (aws_key_id,
+ * aws_secret, aws_token) and a region: the first call runs the chain
+ * (lazily: only when the API is about to sign), later ones return at
+ * once.  Returns 0, or -1 with f set: FAIL_CREDS (no source gave keys:
+ * one line naming each source tried and why), FAIL_CREDS_TEMP (a source
+ * that should answer did not: retried as a network failure), FAIL_OS.
+ */
+int	 awscreds_get(struct fail *f);
+/*
+ * After f (a failed call): when SES said the token expired and the keys
+ * came from a source that renews them, forget them and fetch new ones,
+ * once per process.  1 when there are new keys (send again), 0 when not
+ * (f stands), -1 when fetching failed (f then says why).
+ */
+int	 awscreds_renew(struct fail *f);
+/*
+ * For --check: the lines that tell where the keys came from (one per
+ * source tried before, why it gave nothing; then the one used), each
+ * passed to fn.  Nothing when the chain has not run.
+ */
+void	 awscreds_report(void (*fn)(void *, const char *), void *arg);
+/*
+ * Read a credentials file (INI): the profile's three keys into id,
+ * secret and token (new strings, secrets: creds_free_secret()); token
+ * may stay NULL.  Returns 1 found, 0 not there (why in err), -1 out of
+ * memory.
+ */
+int	 awscreds_shared_parse(const char *buf, size_t len, const char *profile,
+	    char **id, char **secret, char **token, char *err, size_t errlen);
+
+/* The temporary keys a metadata endpoint or STS hands out. */
+struct awskeys {
+	char		*id;
+	char		*secret;	/* secret */
+	char		*token;		/* secret */
+	time_t		 expiry;	/* 0: unknown */
+};
+/* Wipe and free the keys (the struct itself is the caller's). */
+void	 awskeys_free(struct awskeys *k);
+/*
+ * "2026-12-05T06:00:00Z" (ISO 8601, UTC, optional fraction) as a time.
+ * 0, or -1 for another form.
+ */
+int	 awscreds_parse_time(const char *s, time_t *t);
+
+/* metadata.c */
+/*
+ * IMDSv2 (ses.md 13): a session token (PUT), the role name, its keys.
+ * endpoint is http://HOST[:PORT].  Returns 1 with k filled, 0 when the
+ * service says there is nothing (no role: 404, disabled: 403, token
+ * refused: 401; why in why), -1 with f set when it did not answer or
+ * answered 5xx (why set too).  With region (not NULL), it also reads the
+ * instance identity document's region (regionlen octets) over the same
+ * session; "" when not needed.
+ */
+int	 meta_imds(const char *endpoint, struct awskeys *k,
+	    char *role, size_t rolelen, char *region, size_t regionlen,
+	    char *why, size_t whylen, struct fail *f);
+/*
+ * The container credentials endpoint (ses.md 13): a GET of u with the
+ * Authorization token (NULL: none).  1 with k filled, 0 refused (why),
+ * -1 with f set when it did not answer or answered 5xx.
+ */
+int	 meta_container(const struct url *u, const char *token,
+	    const char *ca_file, struct awskeys *k, char *why, size_t whylen,
+	    struct fail *f);
+/*
+ * A credentials JSON object (AccessKeyId, SecretAccessKey, Token,
+ * Expiration) into k.  0, or -1 with why set.
+ */
+int	 meta_parse_keys(const char *body, size_t len, struct awskeys *k,
+	    char *why, size_t whylen);
+
+/* sts.c */
+/*
+ * STS AssumeRoleWithWebIdentity (ses.md 13): an unsigned query-API POST
+ * to u with the role, the session name and the token.  1 with k filled,
+ * 0 when STS refused (why holds its error code and text), -1 with f set
+ * when it did not answer or answered 5xx.
+ */
+int	 sts_web_identity(const struct url *u, const char *ca_file,
+	    const char *role_arn, const char *session, const char *token,
+	    struct awskeys *k, char *why, size_t whylen, struct fail *f);
+/*
+ * Read an AssumeRoleWithWebIdentity answer (XML): the four fields of
+ * Credentials into k, or an ErrorResponse's Code and Message into why.
+ * 0, or -1.
+ */
+int	 sts_parse_answer(const char *body, size_t len, struct awskeys *k,
+	    char *why, size_t whylen);
 
 /* ------------------------------------------------------------------ */
 /* Addresses (addr.c).                                                 */
@@ -1221,6 +1374,29 @@ int	 http_response(struct conn *c, struct http_resp *r, struct fail *f);
  */
 int	 http_connect(struct conn *c, const char *host, int port,
 	    const char *auth, struct fail *f);
+
+/*
+ * One request on a client's connection to u (opened, with TLS for https,
+ * when it is not open or was not kept alive), and its response: the body
+ * into body (bodymax octets at most, NUL-terminated).  timeout bounds
+ * each step.  Returns the status, or -1 with f set (as conn_open(),
+ * http_request(), http_response(); FAIL_PROTOCOL for a body over
+ * bodymax - 1).
+ */
+struct http_client {
+	struct conn	 c;
+	const struct url *u;
+	const char	*ca_file;
+	int		 timeout;
+	int		 open;
+};
+void	 http_client_init(struct http_client *hc, const struct url *u,
+	    const char *ca_file, int timeout);
+int	 http_exchange(struct http_client *hc, const char *method,
+	    const struct http_field *fields, size_t nfields, const char *path,
+	    const char *reqbody, size_t reqlen, char *body, size_t bodymax,
+	    struct fail *f);
+void	 http_client_close(struct http_client *hc);
 
 #ifdef UNITTEST
 /* File-local functions the unit tests reach (STATIC). */

@@ -60,6 +60,10 @@ static const char ADV_CLOCK[] =
 static const char ADV_API_IAM[] =
     "allow ses:SendRawEmail (and ses:SendEmail) for the IAM identity of "
     "these keys";
+static const char ADV_EXPIRED[] =
+    "the temporary keys expired (fresh ones were fetched once when their "
+    "source renews them): renew aws_session_token, or check the source "
+    "and this host's clock";
 static const char ADV_RETRY[] =
     "the message was not sent; try again later";
 /* The caller's resource limits (setrlimit(2)), by what the system said. */
@@ -78,6 +82,14 @@ static const struct rule rules[] = {
 	    .advice = "set admin_address to deliver mail for local users" },
 	{ .kind = FAIL_NOHOST, .ex = EX_NOHOST, .advice = ADV_HOST },
 	{ .kind = FAIL_CONFIG, .ex = EX_CONFIG },
+	/* The credential chain (design.md 12): nothing found, or an
+	 * endpoint that should answer did not (retried). */
+	{ .kind = FAIL_CREDS, .ex = EX_CONFIG,
+	    .advice = "set aws_access_key_id and aws_secret_access_key, or "
+	    "attach a role to this instance, task or pod "
+	    "(ses-sendmail.conf(5), credentials)" },
+	{ .kind = FAIL_CREDS_TEMP, .transient = 1, .retry = 1,
+	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
 	{ .kind = FAIL_NOPERM, .ex = EX_NOPERM },
 	{ .kind = FAIL_OS, .text = "Too many open files", .ex = EX_OSERR,
 	    .advice = ADV_NOFILE },
@@ -154,9 +166,9 @@ static const struct rule rules[] = {
 	{ .kind = FAIL_API, .type = "AccessDeniedException", .ex = EX_NOPERM,
 	    .advice = ADV_API_IAM },
 	{ .kind = FAIL_API, .type = "ExpiredToken", .ex = EX_NOPERM,
-	    .advice = "the temporary keys expired: renew aws_session_token" },
+	    .advice = ADV_EXPIRED },
 	{ .kind = FAIL_API, .type = "ExpiredTokenException", .ex = EX_NOPERM,
-	    .advice = "the temporary keys expired: renew aws_session_token" },
+	    .advice = ADV_EXPIRED },
 	{ .kind = FAIL_API, .lo = 400, .hi = 499, .ex = EX_UNAVAILABLE },
 	{ .kind = FAIL_API, .ex = EX_PROTOCOL },
 	/* Retrying a used-up daily quota within a minute is pointless. */

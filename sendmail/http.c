@@ -97,7 +97,8 @@ http_secret(const char *name)
 {
 	return strcasecmp(name, "Authorization") == 0 ||
 	    strcasecmp(name, "Proxy-Authorization") == 0 ||
-	    strcasecmp(name, "X-Amz-Security-Token") == 0;
+	    strcasecmp(name, "X-Amz-Security-Token") == 0 ||
+	    strcasecmp(name, "X-aws-ec2-metadata-token") == 0;
 }
 
 /* The fields this file writes itself: the caller may not frame. */
@@ -914,4 +915,87 @@ http_connect(struct conn *c, const char *host, int port, const char *auth,
 	(void)strlcpy(c->host, host, sizeof(c->host));
 	c->port = port;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One-off exchanges: the credential endpoints (awscreds.c's sources). */
+
+void
+http_client_init(struct http_client *hc, const struct url *u,
+    const char *ca_file, int timeout)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->c.fd = -1;
+	hc->u = u;
+	hc->ca_file = ca_file;
+	hc->timeout = timeout;
+}
+
+/* Open the connection to hc->u (TLS for https). */
+static int
+http_client_open(struct http_client *hc, struct fail *f)
+{
+	if (conn_open(&hc->c, hc->u->host, hc->u->port, hc->timeout,
+	    f) == -1)
+		return -1;
+	if (hc->u->tls && conn_start_tls(&hc->c, hc->ca_file, f) == -1) {
+		conn_close(&hc->c);
+		return -1;
+	}
+	hc->open = 1;
+	return 0;
+}
+
+int
+http_exchange(struct http_client *hc, const char *method,
+    const struct http_field *fields, size_t nfields, const char *path,
+    const char *reqbody, size_t reqlen, char *body, size_t bodymax,
+    struct fail *f)
+{
+	struct http_resp r;
+	struct http_req q;
+	char host[sizeof(hc->u->host) + 16];
+	int status;
+
+	if (!hc->open && http_client_open(hc, f) == -1)
+		return -1;
+	(void)snprintf(host, sizeof(host), strchr(hc->u->host, ':') != NULL ?
+	    "[%s]:%d" : "%s:%d", hc->u->host, hc->u->port);
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.target = path;
+	q.host = host;
+	q.fields = fields;
+	q.nfields = nfields;
+	q.length = reqbody != NULL ? (long long)reqlen : -1;
+	http_resp_init(&r, NULL, body, bodymax);
+	if (http_request(&hc->c, &q, f) == -1 || (reqbody != NULL &&
+	    (conn_write(&hc->c, reqbody, reqlen, f) == -1 ||
+	    conn_flush(&hc->c, f) == -1)) ||
+	    (status = http_response(&hc->c, &r, f)) == -1) {
+		http_client_close(hc);
+		return -1;
+	}
+	if (!r.keep_alive)
+		http_client_close(hc);
+	if (r.truncated) {
+		fail_set(f, FAIL_PROTOCOL, SMTP_STAGE_RESPONSE, "%s answered "
+		    "%d with a body over %zu octets", hc->u->host, status,
+		    bodymax - 1);
+		explicit_bzero(body, bodymax);
+		return -1;
+	}
+	return status;
+}
+
+/* Close, and wipe what was read: an answer may have held keys. */
+void
+http_client_close(struct http_client *hc)
+{
+	/* Also after a failed conn_open(): it keeps the addresses. */
+	conn_close(&hc->c);
+	explicit_bzero(hc->c.rbuf, sizeof(hc->c.rbuf));
+	explicit_bzero(hc->c.wbuf, sizeof(hc->c.wbuf));
+	hc->c.rpos = hc->c.rlen = hc->c.wlen = 0;
+	hc->open = 0;
 }

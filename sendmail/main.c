@@ -860,7 +860,7 @@ run(int argc, char *argv[])
 	struct opts o;
 	struct conf c;
 	const char *base;
-	int ex;
+	int ex, setid;
 
 	retry_start_clock();
 	sanitize_fds();
@@ -874,7 +874,7 @@ run(int argc, char *argv[])
 	o.chk.utf8 = isatty(STDOUT_FILENO) && locale_is_utf8();
 	o.chk.colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	/* Set-group-ID: nothing from the caller's environment is used. */
-	if (getegid() != getgid() || geteuid() != getuid())
+	if ((setid = getegid() != getgid() || geteuid() != getuid()))
 		environ = empty_env;
 	base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "");
@@ -916,6 +916,8 @@ run(int argc, char *argv[])
 		exit(fail_report("", &f));
 	}
 	log_init(c.log, o.verbose);
+	/* The API's keys, when it comes to sign: only then (awscreds.c). */
+	awscreds_init(&c, setid);
 	if (o.mode == MODE_CHECK) {
 		o.chk.verbose = o.verbose;
 		o.chk.sender = o.sender;

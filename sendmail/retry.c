@@ -258,6 +258,11 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 		if (retry_attempt(c, p, ss, r, &a) == 0)
 			break;
 		f = a.fail;
+		/* Expired temporary keys: new ones, once, and again at once. */
+		if (r->via_api && awscreds_renew(&f) == 1) {
+			r->attempts--;
+			continue;
+		}
 		if (a.reused && fail_session_closed(&f)) {
 			log_warn("the kept session to %s was closed: %s; "
 			    "reconnecting", r->relay, f.text);

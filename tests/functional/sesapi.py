@@ -41,7 +41,8 @@ Scenario file:
   {"id": "abc", "conns": [[FAULT, ...], ...], "default": [FAULT, ...],
    "requests": [[FAULT, ...], ...], "token_expired": false,
    "clock_offset": 0, "denied": [OP, ...], "account": {...},
-   "identities": {NAME: {...} or null}, "config_sets": {NAME: {...}}}
+   "identities": {NAME: {...} or null}, "config_sets": {NAME: {...}},
+   "keys": [{"id", "secret", "token", "expired"}]}
 Connections are numbered from 1 per scenario id; a keep-alive connection
 that carries a request of a newer scenario gets the next number there (its
 "connect" event says "reused").  Connection n gets conns[n-1] when it exists,
@@ -62,7 +63,9 @@ DkimStatus; default SUCCESS for a verified domain, else NOT_STARTED) and
 (SendEmail naming it gets 400 SendingPausedException, "Sending is paused
 for this configuration set.": v2 has no type of its own for it, v1 said
 ConfigurationSetSendingPausedException).  The identities and configuration sets of a
-scenario also rule SendEmail.
+scenario also rule SendEmail.  "keys" are temporary keys accepted besides
+--key-id (the ones credsim.py hands out), "expired" making one's token
+expired.
 
 FAULT = {"action": A, ...}, with optional keys:
   "count": k   (connection faults) only the k-th request of the connection
@@ -815,10 +818,17 @@ class Server(sessim.Server):
                                                   mins))
         key_id, date, region, service, _ = cred
         token = req.header("x-amz-security-token")
-        if key_id != self.opts.key_id or \
-                (token or "") != self.opts.session_token:
+        # The configured key, and the temporary ones of the scenario
+        # (what a credential simulator hands out).
+        keys = [(self.opts.key_id, self.opts.secret,
+                 self.opts.session_token, spec.get("token_expired"))] + [
+            (k.get("id"), k.get("secret"), k.get("token") or "",
+             k.get("expired")) for k in spec.get("keys", [])]
+        match = [k for k in keys if k[0] == key_id and k[2] == (token or "")]
+        if not match:
             raise ApiError(403, "UnrecognizedClientException", BAD_TOKEN)
-        if token and spec.get("token_expired"):
+        secret = match[0][1]
+        if token and match[0][3]:
             raise ApiError(403, "ExpiredTokenException", EXPIRED_TOKEN)
         if date != amz_date[:8]:
             raise ApiError(403, SIG_ERROR,
@@ -847,7 +857,7 @@ class Server(sessim.Server):
         for name, value in req.headers:
             areq.headers[name] = value
         areq.context["timestamp"] = amz_date
-        signer = Verifier(Credentials(key_id, self.opts.secret, token),
+        signer = Verifier(Credentials(key_id, secret, token),
                           region, signed)
         canonical = signer.canonical_request(areq)
         to_sign = signer.string_to_sign(areq, canonical)

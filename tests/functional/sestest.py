@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 SIMULATOR = HERE / "sessim.py"
 API_SIMULATOR = HERE / "sesapi.py"
 PROXY = HERE / "connectproxy.py"
+CRED_SIMULATOR = HERE / "credsim.py"
 # The simulator runs on Debian's interpreter, whatever runs the test.
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
@@ -488,6 +489,49 @@ class ConnectProxy(_Helper):
         path = self.dir / "errors.log"
         return path.read_text() if path.exists() else ""
 
+
+
+class CredSim(_Helper):
+    """credsim.py as a subprocess: kind "imds", "container" or "sts" (the
+    last over HTTPS with the throwaway CA's server certificate).  .port,
+    .url ("http://127.0.0.1:PORT", https for sts); set(**state) rewrites
+    its state file whole (see credsim.py), requests() the logged
+    requests; a context manager."""
+
+    def __init__(self, tmpdir, kind, pki=None, timeout=10, **state):
+        self.dir = Path(tempfile.mkdtemp(prefix=kind + "-", dir=tmpdir))
+        self.kind = kind
+        self.set(**state)
+        cmd = [PYTHON, str(CRED_SIMULATOR), "--dir", str(self.dir),
+               "--role", kind]
+        if kind == "sts":
+            self.pki = pki or make_pki()
+            cert, key = self.pki.pair("server")
+            cmd += ["--cert", str(cert), "--key", str(key)]
+        self.log = open(self.dir / "credsim-output.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        _live_sims.add(self)
+        if not _wait_file(self.dir / "port", self.proc, timeout):
+            self.stop()
+            raise RuntimeError("credsim did not start: %s" % (
+                self.dir / "credsim-output.log").read_text())
+        self.port = int((self.dir / "port").read_text())
+        self.url = "%s://%s:%d" % ("https" if kind == "sts" else "http",
+                                   "localhost" if kind == "sts" else
+                                   "127.0.0.1", self.port)
+
+    def set(self, **state):
+        path = self.dir / "state.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(path)
+        (self.dir / "requests.jsonl").write_text("")
+
+    def requests(self):
+        path = self.dir / "requests.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()
+                if line.strip()]
 
 
 @atexit.register

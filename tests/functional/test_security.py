@@ -56,8 +56,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from sestest import (PASSWORD, SECRET, USER, Result, Sim, Tap,  # noqa: E402
-                     run, tmp_root, write_conf)
+from sestest import (PASSWORD, SECRET, USER, ApiSim, CredSim,  # noqa: E402
+                     Result, Sim, Tap, run, tmp_root, write_conf)
 
 GROUP = "sesmail"
 LOGIN = "sestest"
@@ -115,11 +115,17 @@ def _b64(b):
 
 
 PLAIN = _b64(b"\0" + USER.encode() + b"\0" + PASSWORD.encode())
+# The temporary keys of the instance role (credential chain, design.md 12).
+ROLE_ID = "ASIAROLEKEY000000001"
+ROLE_SECRET = "roleSecret/K7MDENG+bPxRfiCYzEXAMPLEKEY01"
+ROLE_TOKEN = "IQoJb3JpZ2luX2VjEroleSessionToken/abc+def==" * 5
 # The first 28 characters of PLAIN encode only "\0" and the user name.
 SECRET_FORMS = {"password": PASSWORD, "aws secret": SECRET,
                 "AUTH PLAIN blob": PLAIN[28:],
                 "AUTH LOGIN password": _b64(PASSWORD.encode()),
-                "base64 aws secret": _b64(SECRET.encode())}
+                "base64 aws secret": _b64(SECRET.encode()),
+                "role's temporary secret": ROLE_SECRET,
+                "role's session token": ROLE_TOKEN}
 PIECES = {}
 for _name, _form in SECRET_FORMS.items():
     for _i in range(len(_form) - 7):
@@ -759,6 +765,7 @@ def main():
         loader_and_env(t, user, sim, prog, conf_path, clean)
         links_and_race(t, user, sim, prog, etc, conf_path, gid, pw, clean,
                        install_conf)
+        chain_setid(t, user, prog, conf_path, gid, ca, clean, T, pw)
 
         # Syslog: captured, and clean.
         log = syslog.text()
@@ -792,6 +799,77 @@ def main():
     # 3. Refusals of a configuration holding a secret (as root, -C).
     refusals(t, T)
     t.done()
+
+
+def chain_setid(t, user, prog, conf_path, gid, ca, clean, T, pw):
+    """The credential chain in a set-group-ID run (design.md 12): a
+    configuration without keys sends with the instance role's, whatever
+    the caller's environment and files point at; no key, secret or token
+    in what the caller sees."""
+    role = {"id": ROLE_ID, "secret": ROLE_SECRET, "token": ROLE_TOKEN,
+            "expiration": "2026-12-05T06:00:00Z"}
+    evil = {"id": "ASIAEVILKEY000000001", "secret": "evilSecret/xyz+abc01",
+            "token": "evil-token", "expiration": "2026-12-05T06:00:00Z"}
+    with ApiSim(T, region="eu-west-3", verified="example.com") as api, \
+            CredSim(T, "imds", keys=[role], role="r", region="eu-west-3") \
+            as imds, CredSim(T, "container", keys=[evil], path="/c",
+                             authorization=None) as cont:
+        shutil.copy(api.pki.ca, T / "api-ca.pem")
+        os.chmod(T / "api-ca.pem", 0o644)
+        api.scenario(keys=[role, evil])
+        write_conf(conf_path, api, aws_access_key_id=None,
+                   aws_secret_access_key=None, region=None,
+                   api_endpoint="https://127.0.0.1:%d" % api.port,
+                   imds_endpoint=imds.url, ca_file=T / "api-ca.pem",
+                   log="syslog", timeout=20)
+        os.chown(conf_path, 0, gid)
+        os.chmod(conf_path, 0o640)
+        home = user.home("evil")
+        (home / ".aws").mkdir()
+        shared = home / ".aws" / "credentials"
+        shared.write_text("[default]\naws_access_key_id = %s\n"
+                          "aws_secret_access_key = %s\n" % (
+                              evil["id"], evil["secret"]))
+        tok = home / "token"
+        tok.write_text("evil-web-token")
+        for f in (home / ".aws", shared, tok):
+            os.chown(f, pw.pw_uid, pw.pw_gid)
+            FIXTURES.add(f)
+        hostile = dict(
+            HOME=str(home), AWS_ACCESS_KEY_ID=evil["id"],
+            AWS_SECRET_ACCESS_KEY=evil["secret"],
+            AWS_SESSION_TOKEN=evil["token"],
+            AWS_SHARED_CREDENTIALS_FILE=str(shared), AWS_PROFILE="default",
+            AWS_CONTAINER_CREDENTIALS_FULL_URI=cont.url + "/c",
+            AWS_CONTAINER_AUTHORIZATION_TOKEN="x",
+            AWS_WEB_IDENTITY_TOKEN_FILE=str(tok),
+            AWS_ROLE_ARN="arn:aws:iam::1:role/evil",
+            AWS_ENDPOINT_URL_STS=cont.url,
+            AWS_EC2_METADATA_SERVICE_ENDPOINT=cont.url)
+        for desc, args in (("send", ["-i", RCPT]),
+                           ("-v", ["-v", "-i", RCPT]),
+                           ("--check", ["--check"])):
+            imds.set(keys=[role], role="r", region="eu-west-3")
+            r = user.run(prog, args, stdin=MSG, env=hostile, cwd=home)
+            t.eq(r.rc, 0, "set-id chain, hostile AWS_* environment, %s: "
+                 "exit 0" % desc, r.err[-1500:] + r.out[-1500:])
+            clean("set-id chain, %s" % desc, r.stdout + r.stderr)
+            t.ok([q["path"] for q in imds.requests()][:1] ==
+                 ["/latest/api/token"], "set-id chain, %s: the keys came "
+                 "from the configuration's metadata service" % desc)
+        msgs = api.messages()
+        t.ok(len(msgs) == 2 and all(m["key_id"] == ROLE_ID and m["token"]
+                                    for m in msgs),
+             "set-id chain: both messages signed with the instance role's "
+             "keys, none with the caller's", str([m["key_id"] for m in
+                                                 msgs]))
+        t.eq(cont.requests(), [], "set-id chain: the caller's container "
+             "endpoint (and STS, IMDS override) never asked")
+        r = user.run(prog, ["--check"], env=hostile, cwd=home)
+        t.ok("env: nothing: not trusted in a set-id run" in r.out and
+             "shared: nothing: not trusted in a set-id run" in r.out,
+             "set-id chain: --check says env and shared are not trusted",
+             r.out)
 
 
 def waiting_process(t, user, sim, prog, pw, variant, clean):

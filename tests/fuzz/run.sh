@@ -17,7 +17,7 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(pkg-config --cflags gnutls libbsd-overlay jansson)"
 libs=$(pkg-config --libs gnutls libbsd-overlay jansson)
 status=0
-for t in addr headers conf reply wire sigv4 http json; do
+for t in addr headers conf reply wire sigv4 http json creds; do
 	# shellcheck disable=SC2086
 	if ! clang $cflags -o "$work/fuzz_$t" "$here/fuzz_$t.c" $srcs $libs \
 	    2>"$work/build_$t.log"; then
