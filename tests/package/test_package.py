@@ -10,7 +10,8 @@ replaces the machine's own MTA).  Whatever happens, it purges what it
 installed and leaves the machine as it found it (a finally clause, the
 watchdog and SIGTERM/SIGINT all run the same clean-up).
 
-  1. The .deb: lintian passed (packaging/build fails otherwise); the
+  1. The .deb (built by packaging/build here, or before the test when
+     SES_PKG_BUILT is set): lintian passed (packaging/build fails otherwise); the
      links, modes and conffile in its listing.  The RPM: rpm -qlvp shows
      the program -rwxr-sr-x root sesmail, the configuration
      -rw-r----- root sesmail and %config(noreplace); the scriptlets make
@@ -173,11 +174,16 @@ signal.signal(signal.SIGINT, on_signal)
 # --- 1. the packages ------------------------------------------------------------
 
 def build():
-    rc, out = sh(["sh", SRCDIR / "packaging" / "build"], timeout=480)
-    if not t.eq(rc, 0, "packaging/build: both packages built, lintian "
-                "clean", out[-3000:]):
-        return None, None
+    """packaging/build, unless SES_PKG_BUILT says it has just run (as
+    tests/run-all does, with make distcheck)."""
     pkg = SRCDIR / "build-pkg"
+    if os.environ.get("SES_PKG_BUILT") and (pkg / "lintian.out").exists():
+        t.ok(True, "packaging/build ran before this test")
+    else:
+        rc, out = sh(["sh", SRCDIR / "packaging" / "build"], timeout=480)
+        if not t.eq(rc, 0, "packaging/build: both packages built, "
+                    "lintian clean", out[-3000:]):
+            return None, None
     debs = sorted((pkg / "deb").glob("ses-sendmail_*.deb"))
     rpms = sorted((pkg / "rpm" / "RPMS").glob("*/ses-sendmail-*.rpm"))
     lint = (pkg / "lintian.out").read_text(errors="replace")
