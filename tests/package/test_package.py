@@ -11,11 +11,11 @@ installed and leaves the machine as it found it (a finally clause, the
 watchdog and SIGTERM/SIGINT all run the same clean-up).
 
   1. The .deb (built by packaging/build here, or before the test when
-     SES_PKG_BUILT is set): lintian passed (packaging/build fails otherwise); the
-     links, modes and conffile in its listing.  The RPM: rpm -qlvp shows
-     the program -rwxr-sr-x root sesmail, the configuration
-     -rw-r----- root sesmail and %config(noreplace); the scriptlets make
-     the group and the mta alternative and remove it.
+     SES_PKG_BUILT is set): lintian passed (packaging/build fails
+     otherwise); the links, modes and conffile in its listing.  The
+     RPM: rpm -qlvp shows the program -rwxr-sr-x root sesmail, the
+     configuration -rw-r----- root sesmail and %config(noreplace); the
+     scriptlets make the group and the mta alternative and remove it.
   2. apt-get install -s ./ses-sendmail_*.deb bsd-mailx plans no other
      MTA.  Then installed for real (noninteractive): the group, the
      dpkg-statoverride entries, root:sesmail 2755 and 0640, the links,
@@ -107,7 +107,7 @@ def group_exists():
         return False
 
 
-# --- preconditions ------------------------------------------------------------
+# --- preconditions -----------------------------------------------------------
 
 if os.geteuid() != 0:
     skip_all("needs root: installs the package into this system")
@@ -171,7 +171,7 @@ signal.signal(signal.SIGTERM, on_signal)
 signal.signal(signal.SIGINT, on_signal)
 
 
-# --- 1. the packages ------------------------------------------------------------
+# --- 1. the packages ---------------------------------------------------------
 
 def build():
     """packaging/build, unless SES_PKG_BUILT says it has just run (as
@@ -243,7 +243,7 @@ def check_rpm(rpm):
          out, "rpm %preun: the alternative removed", out)
 
 
-# --- 2. install ------------------------------------------------------------------
+# --- 2. install --------------------------------------------------------------
 
 def apt(*args, timeout=300):
     return sh(["apt-get", "-q", "-y", "--no-install-recommends"] +
@@ -290,7 +290,7 @@ def install(deb):
     return True
 
 
-# --- 3. mail and cron --------------------------------------------------------------
+# --- 3. mail and cron --------------------------------------------------------
 
 def as_nobody(argv, stdin):
     env = {"PATH": "/usr/bin:/bin:/usr/sbin", "HOME": "/nonexistent",
@@ -373,7 +373,7 @@ def security():
          "program: exit %r, %d checks" % (rc, n), out[-2000:])
 
 
-# --- 5 and 6. upgrade, remove, purge -------------------------------------------
+# --- 5 and 6. upgrade, remove, purge -----------------------------------------
 
 def bumped(deb):
     """The same package with a higher version and a changed configuration
