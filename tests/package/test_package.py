@@ -225,7 +225,8 @@ def check_rpm(rpm):
     for w in (r"^-rwxr-sr-x .* root +sesmail .* /usr/sbin/ses-sendmail$",
               r"^-rw-r----- .* root +sesmail .* /etc/ses-sendmail\.conf$",
               r"^drwxr-x--- .* root +sesmail .* /var/lib/ses-sendmail$",
-              r"^l.* /usr/sbin/sendmail\.ses-sendmail -> ses-sendmail$"):
+              r"^l.* /usr/sbin/sendmail\.ses-sendmail -> ses-sendmail$",
+              r" /usr/share/man/man8/ses-sendmail\.8\.gz$"):
         t.ok(re.search(w, out, re.M), "rpm -qlvp: %s" % w)
     rc, out = sh(["rpm", "-qp", "--qf",
                   "[%{FILEFLAGS:fflags} %{FILENAMES}\n]", rpm])
