@@ -31,6 +31,15 @@ outside); skipped as a whole otherwise.
      writable by others, a directory, a FIFO, a device, a symlink: exit 78
      and a line saying what to fix.
 
+SES_INSTALLED=PATH runs the same checks against a set-group-ID program
+already installed at PATH with its configuration SES_INSTALLED_CONF
+(default /etc/ses-sendmail.conf), as tests/package/test_package.py does
+with the Debian package: no private build then, and neither the plain
+binary's case nor the symbolic links and race on the configuration's
+folder (that would open /etc to every user for a while).  The
+configuration is overwritten.  What runs as root with -C (the controls,
+the refusals) runs a copy of the installed program without the bit.
+
 Privileges are checked from outside too: /proc/PID/status of a process
 blocked on stdin shows real, effective, saved and file-system GIDs all the
 caller's (dropped before stdin is read), and /proc/PID/limits shows a core
@@ -62,6 +71,7 @@ from sestest import (PASSWORD, SECRET, USER, ApiSim, CredSim,  # noqa: E402
 GROUP = "sesmail"
 LOGIN = "sestest"
 SRCDIR = Path(os.environ.get("SES_SRCDIR", HERE.parent.parent))
+INSTALLED = os.environ.get("SES_INSTALLED")
 PY = "/usr/bin/python3"
 RCPT = "rcpt@example.net"
 MSG = b"Subject: security\n\nhello\n"
@@ -89,7 +99,7 @@ if os.geteuid() != 0:
 for tool in ("gcc", "make", "setpriv", "useradd", "groupadd"):
     if shutil.which(tool) is None:
         skip_all("%s is not installed" % tool)
-if (SRCDIR / "config.status").exists():
+if not INSTALLED and (SRCDIR / "config.status").exists():
     skip_all("%s is configured in place: no out-of-tree build" % SRCDIR)
 if not traversable(tmp_root()):
     # A clone under /root (0700): the unprivileged user must reach the
@@ -492,18 +502,32 @@ def main():
     t.diag("user %s uid %d gid %d; group %s gid %d" % (
         LOGIN, pw.pw_uid, pw.pw_gid, GROUP, gid))
     started = time.time()
-    inst = T / "inst"
-    if not build(t, T / "build", inst):
-        t.done()
-    prog = inst / "sbin" / "ses-sendmail"
-    etc = inst / "etc"
-    conf_path = etc / "ses-sendmail.conf"
+    if INSTALLED:
+        prog = Path(INSTALLED)
+        conf_path = Path(os.environ.get("SES_INSTALLED_CONF",
+                                        "/etc/ses-sendmail.conf"))
+        etc = conf_path.parent
+        t.diag("the installed %s with %s" % (prog, conf_path))
+        # What runs as root (the controls, the refusals): the same
+        # program, without the set-group-ID bit that clears root's
+        # environment.
+        plain_copy = T / "ses-sendmail.plain"
+        shutil.copy(prog, plain_copy)
+        os.environ["SES_SENDMAIL"] = str(plain_copy)
+    else:
+        inst = T / "inst"
+        if not build(t, T / "build", inst):
+            t.done()
+        prog = inst / "sbin" / "ses-sendmail"
+        etc = inst / "etc"
+        conf_path = etc / "ses-sendmail.conf"
 
     # 1. The install model.
     st = os.stat(prog)
     t.eq((st.st_uid, st.st_gid, oct(stat.S_IMODE(st.st_mode))),
          (0, gid, oct(0o2755)), "installed binary is root:%s 2755" % GROUP)
-    for name in ("ses-sendmail.conf.example", "ses-sendmail.conf"):
+    for name in ("ses-sendmail.conf",) + (
+            () if INSTALLED else ("ses-sendmail.conf.example",)):
         st = os.stat(etc / name)
         t.eq((st.st_uid, st.st_gid, oct(stat.S_IMODE(st.st_mode))),
              (0, gid, oct(0o640)), "installed %s is root:%s 0640" % (
@@ -758,13 +782,20 @@ def main():
         install_conf()
 
         signals_and_cores(t, user, sim, prog, clean)
-        plain_binary(t, user, sim, T / "build" / "sendmail" /
-                     "ses-sendmail", ca, clean)
+        if INSTALLED:
+            t.skip("plain binary", "an installed program: no build")
+        else:
+            plain_binary(t, user, sim, T / "build" / "sendmail" /
+                         "ses-sendmail", ca, clean)
         tracing(t, user, sim, prog, clean)
         dumpable_after_drop(t, user, sim, prog, clean)
         loader_and_env(t, user, sim, prog, conf_path, clean)
-        links_and_race(t, user, sim, prog, etc, conf_path, gid, pw, clean,
-                       install_conf)
+        if INSTALLED:
+            t.skip("links and race on the configuration's folder",
+                   "%s is the system's" % etc)
+        else:
+            links_and_race(t, user, sim, prog, etc, conf_path, gid, pw,
+                           clean, install_conf)
         chain_setid(t, user, prog, conf_path, gid, ca, clean, T, pw)
 
         # Syslog: captured, and clean.

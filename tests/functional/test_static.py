@@ -5,17 +5,24 @@ the project's style: bounded copies only), no TODO on main; both man pages
 lint clean with mandoc; ses-sendmail.conf(5) describes every key conf.c
 accepts, and the EXIT STATUS of ses-sendmail(8) lists every exit code; the
 README names its two commands, and every file it sends the reader to
-exists; the documentation refers to nothing outside the tree."""
+exists; the documentation refers to nothing outside the tree; every file
+git tracks is in the release tarball (make distdir) or deliberately left
+out, and the packages' versions are configure.ac's."""
 
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sestest import Tap
 
 SRC = Path(os.environ.get("SES_SRCDIR", Path(__file__).resolve().parents[2]))
+BUILD = Path(os.environ.get("SES_BUILDDIR", SRC))
+# Tracked files the tarball leaves out on purpose: git's own, and the
+# placeholder that keeps the empty m4/ in git (autoreconf makes it).
+NOT_DISTRIBUTED = {".gitignore", "m4/.keep"}
 BANNED = ("strcpy", "strcat", "sprintf", "vsprintf", "gets", "strtok",
           "atoi", "atol", "tmpnam", "mktemp", "alloca", "system", "popen")
 KEYS = ("region", "host", "port", "tls", "username", "password",
@@ -122,7 +129,56 @@ def main():
         hits = sorted(set(outside.findall(path.read_text())))
         t.ok(not hits, "%s refers to nothing outside the tree" %
              path.relative_to(SRC), " ".join(hits))
+    tarball(t)
+    versions(t)
     t.done()
+
+
+def tarball(t):
+    """Every file git tracks is in make dist's tarball (EXTRA_DIST, the
+    sources, the tests...), unless NOT_DISTRIBUTED says otherwise: a file
+    forgotten in Makefile.am fails here, not in a user's build."""
+    if not (SRC / ".git").exists() or shutil.which("git") is None:
+        t.skip("every tracked file is in the tarball",
+               "not a git checkout (a release tarball)")
+        return
+    r = subprocess.run(["git", "-C", str(SRC), "ls-files", "-z"],
+                       capture_output=True, timeout=30)
+    tracked = {f for f in r.stdout.decode().split("\0") if f}
+    with tempfile.TemporaryDirectory(dir=t.tmp) as d:
+        dist = Path(d) / "dist"
+        r = subprocess.run(["make", "-s", "distdir", "distdir=%s" % dist],
+                           cwd=BUILD, capture_output=True, timeout=120,
+                           env=dict(os.environ, MAKEFLAGS=""))
+        if not t.eq(r.returncode, 0, "make distdir", r.stderr[-2000:]):
+            return
+        shipped = {str(p.relative_to(dist)) for p in dist.rglob("*")
+                   if p.is_file()}
+    missing = sorted(tracked - shipped - NOT_DISTRIBUTED)
+    t.ok(r.returncode == 0 and len(tracked) > 100 and not missing,
+         "every tracked file is in the tarball (%d tracked, %d shipped)" %
+         (len(tracked), len(shipped)), "missing from EXTRA_DIST or a "
+         "_SOURCES list: " + " ".join(missing))
+    stale = sorted(NOT_DISTRIBUTED - tracked)
+    t.ok(not stale, "NOT_DISTRIBUTED names only tracked files",
+         " ".join(stale))
+
+
+def versions(t):
+    """debian/changelog's top entry and the spec's Version: are
+    configure.ac's AC_INIT version."""
+    m = re.search(r"AC_INIT\(\[ses-sendmail\], \[([^]]+)\]",
+                  (SRC / "configure.ac").read_text())
+    version = m.group(1) if m else None
+    deb = re.match(r"ses-sendmail \(([^)]+)\)",
+                   (SRC / "debian" / "changelog").read_text())
+    spec = re.search(r"^Version:\s+(\S+)$",
+                     (SRC / "packaging" / "ses-sendmail.spec").read_text(),
+                     re.M)
+    t.ok(version and deb and spec and deb.group(1) == version ==
+         spec.group(1), "debian/changelog and the spec carry version %s" %
+         version, "changelog %s, spec %s" % (deb and deb.group(1),
+                                            spec and spec.group(1)))
 
 
 if __name__ == "__main__":
