@@ -84,8 +84,8 @@ rate_read_boot(void)
 static void
 rate_unusable(const char *what, int e)
 {
-	(void)snprintf(rate_why, sizeof(rate_why), "%s: %s", what,
-	    strerror(e));
+	(void)snprintf(rate_why, sizeof(rate_why), "%s%s%s", what,
+	    e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
 	if (rate_fd != -1)
 		(void)close(rate_fd);
 	rate_fd = -1;
@@ -113,9 +113,9 @@ rate_open(const struct conf *c)
 	if (fstat(rate_fd, &st) == -1)
 		rate_unusable("fstat", errno);
 	else if (!S_ISREG(st.st_mode))
-		rate_unusable("not a regular file", EINVAL);
+		rate_unusable("not a regular file", 0);
 	else if (st.st_mode & S_IWOTH)
-		rate_unusable("writable by others (chmod 0660 it)", EPERM);
+		rate_unusable("writable by others (chmod 0660 it)", 0);
 }
 
 const char *

@@ -279,6 +279,30 @@ def per_message(t):
              ", ".join("%.1f" % x for x in times), bs.errlog())
 
 
+def check_report(t):
+    """--check: the configured rate, the file, the account's rate."""
+    with ApiSim(t.tmp, max_send_rate=7) as api:
+        cases = (
+            (0, None, ["max_send_rate: off", "max_send_rate is off: bursts "
+                       "above 7 a second are throttled"], 0),
+            (10, t.tmp / "rate-check", ["max_send_rate 10 recipients a "
+                                        "second, rate_file", ": usable",
+                                        "max_send_rate 10 is above the "
+                                        "account's 7"], 0),
+            (5, t.tmp / "rate-check", ["max_send_rate 5 is below the "
+                                       "account's 7"], 0),
+            (7, t.tmp, ["rate_file %s cannot be used (" % t.tmp,
+                        "mail goes unpaced"], 0))
+        for rate, rf, wants, rc in cases:
+            conf = rate_conf(t, api, "check", max_send_rate=rate,
+                             rate_file=rf, timeout=3)
+            r = run(["--check"], conf=conf, timeout=60)
+            t.ok(r.rc == rc and all(w in r.out for w in wants),
+                 "--check, max_send_rate %s%s: %s" % (
+                     rate, " rate_file %s" % rf if rf else "",
+                     "; ".join(wants)), r.out + r.err)
+
+
 def main():
     t = Tap(name="rate", deadline=240)
     t.diag("sanitizer build: bursts at half size" if SANITIZED else
@@ -287,6 +311,7 @@ def main():
     bursts(t)
     lock_cases(t)
     per_message(t)
+    check_report(t)
     t.done()
 
 
