@@ -138,6 +138,7 @@ def no_quit(r, sim):
 # program answered.
 
 SANITIZED = b"__asan_init" in Path(binary()).read_bytes()
+GNUTLS_CTOR = b"Error in GnuTLS initialization: "
 LOADER = b"error while loading shared libraries"
 BIG = b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 3300       # 230 KB
 FIELDS = b"Subject: fields\n" + b"".join(
@@ -173,7 +174,10 @@ def sweep(desc, res, values, words, args, stdin, conf, sim):
     for v in values:
         sim.scenario(name="limit")
         r = limited(args, stdin, conf, [(res, (v, v))])
-        loader = r.rc == 127 and LOADER in r.stderr or r.rc < 0
+        # GnuTLS's constructor runs before main(), as the loader does, and
+        # prints its own line when the limit stops it there.
+        loader = (r.rc == 127 and LOADER in r.stderr or r.rc < 0 or
+                  r.stderr.startswith(GNUTLS_CTOR))
         seen.append("%s:%s" % (v if v < 1024 else "%dK" % (v >> 10), r.rc))
         if loader and not answered:
             continue
