@@ -7,6 +7,8 @@
         [--sends 200] [--delay-sends N] [--big-runs 5] [--big-mib 30]
         [--bs-runs 10] [--bs-messages 5] [--netem auto|yes|no]
         [--quick] [--json FILE] [--workdir DIR] [--keep] [--serve]
+    /usr/bin/python3 bench/bench.py --binary ... --bursts [--before BINARY]
+        [--burst-list 100@14,300@14,30@1]
 
 bench/run.sh installs what is missing, builds, and runs this.  Python 3
 standard library, tests/functional/sestest.py (the simulator harness) and,
@@ -53,6 +55,17 @@ round trip too.  Without netem, the simulators delay each answer by
 --delay-ms instead (sessim.py --delay-ms, sesapi.py's "delay" fault): the
 handshakes are then free, and the row "modelled" (loopback time plus the
 counted round trips at --delay-ms) gives the figure a real path would.
+
+--bursts measures SES's sending rate instead (issue 14; design.md 7,
+"Sending rate"): for each BURST@RATE, BURST separate processes started at
+once against a simulator that enforces RATE recipients a second (sessim.py
+--max-send-rate, a fresh one per run, its bucket full), with the default
+retry settings (retry_delays 1 5 10, retry_deadline 60): delivered, exit
+75, other exits, SES's throttled replies, the wall time from the first
+start to the last exit, and the ideal: (burst - one second's worth) /
+rate, the time SES needs past the first second's burst.  Rows: --before (the
+binary of an earlier commit, when given), the binary, and the binary with
+max_send_rate set to the simulator's rate.
 
 No figure here is an assertion: the benchmark reports, the tests check.
 The exit status is non-zero only when a send failed or a message did not
@@ -804,6 +817,14 @@ def parse_args(argv):
                    "explicitly), write the configurations and messages, "
                    "print each client's command line and wait: for "
                    "strace, perf and valgrind by hand (bench/NOTES.md)")
+    p.add_argument("--bursts", action="store_true",
+                   help="measure bursts against SES's sending rate "
+                   "instead (see above)")
+    p.add_argument("--before", default=None,
+                   help="with --bursts: an earlier binary, side by side")
+    p.add_argument("--burst-list", default="100@14,300@14,30@1",
+                   help="with --bursts: BURST@RATE,... (default "
+                   "100@14,300@14,30@1)")
     # Internal: the latency runs inside the namespace, results to FILE.
     p.add_argument("--latency-out", default=None, help=argparse.SUPPRESS)
     p.add_argument("--creds", type=int, default=0, metavar="N",
@@ -905,11 +926,90 @@ def per_conn(runs, idx):
     return [conn[idx] for run in runs for conn in run]
 
 
+def burst_run(binary, work, pki, n, rate, tag, **keys):
+    """n processes of binary at once against a fresh simulator at rate:
+    a dict of the figures."""
+    msg = work / "burst.eml"
+    msg.write_bytes(b"From: sender@example.com\nSubject: burst\n\n"
+                    b"one of a burst\n")
+    with sestest.Sim(work, pki=pki, max_send_rate=rate) as sim:
+        conf = sestest.write_conf(work / ("burst-%s.conf" % tag), sim,
+                                  retry_delays="1 5 10", retry_deadline=60,
+                                  log="none", timeout=30, **keys)
+        procs = []
+        t0 = time.monotonic()
+        for _ in range(n):
+            with open(msg, "rb") as f:
+                p = subprocess.Popen([binary, "-C", str(conf), "-i",
+                                      "rcpt@example.net"], stdin=f,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            p.end = None
+            procs.append(p)
+        limit = t0 + 120
+        while time.monotonic() < limit and any(p.end is None
+                                               for p in procs):
+            for p in procs:
+                if p.end is None and p.poll() is not None:
+                    p.end = time.monotonic() - t0
+            time.sleep(0.01)
+        for p in procs:
+            if p.end is None:
+                p.kill()
+                p.wait()
+                p.end = time.monotonic() - t0
+        sim.wait_closed(timeout=10)
+        rcs = [p.returncode for p in procs]
+        late = [p.end for p in procs if p.returncode == 75]
+        return {"burst": n, "rate": rate, "client": tag,
+                "delivered": len(sim.messages()), "ok": rcs.count(0),
+                "ex75": rcs.count(75),
+                "other": len(rcs) - rcs.count(0) - rcs.count(75),
+                "throttled": len(sim.events("throttled")),
+                "wall": max(p.end for p in procs),
+                "last75": max(late) if late else None,
+                "ideal": max(n - max(rate, 1), 0) / rate}
+
+
+def bursts(a, work, pki):
+    """--bursts: the table of issue 14, before and after."""
+    rows = []
+    for item in a.burst_list.split(","):
+        n, rate = item.split("@")
+        n, rate = int(n), float(rate)
+        runs = []
+        if a.before:
+            runs.append(("before", a.before, {}))
+        runs += [("after", a.binary, {}),
+                 ("paced", a.binary, {"max_send_rate": "%g" % rate,
+                                      "rate_file": work / ("rate-%s" %
+                                      item.replace("@", "-"))})]
+        for tag, binary, keys in runs:
+            print("  %d at once at %g/s: %s ..." % (n, rate, tag),
+                  file=sys.stderr, flush=True)
+            rows.append(burst_run(binary, work, pki, n, rate, tag, **keys))
+    print("| burst | rate | client | delivered | exit 75 | other | "
+          "throttled replies | wall | ideal | wall / ideal | "
+          "last exit 75 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+          "--- |")
+    for r in rows:
+        print("| %d at once | %g/s | %s | %d | %d | %d | %d | %.1f s | "
+              "%.1f s | %.2f | %s |" % (
+                  r["burst"], r["rate"], r["client"], r["delivered"],
+                  r["ex75"], r["other"], r["throttled"], r["wall"],
+                  r["ideal"], r["wall"] / max(r["ideal"], 0.1),
+                  "-" if r["last75"] is None else "%.1f s" % r["last75"]))
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=1))
+    return 0 if all(r["other"] == 0 for r in rows) else 1
+
+
 def main(argv):
     a = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so that the simulators are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    for prog in (a.binary, a.msmtp):
+    for prog in (a.binary,) + (() if a.bursts else (a.msmtp,)):
         if not shutil.which(prog):
             sys.exit("bench: %s not found (bench/run.sh installs msmtp and "
                      "builds ses-sendmail)" % prog)
@@ -917,6 +1017,8 @@ def main(argv):
         tempfile.mkdtemp(prefix="ses-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     pki = sestest.make_pki(work / "pki")
+    if a.bursts:
+        return bursts(a, work, pki)
     if a.latency_out:
         spawn, nodelay = helper_paths(work)
         lat = latency_phase(a, work, pki, spawn, nodelay,

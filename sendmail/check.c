@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "extern.h"
 
 #define CHECK_LINES	20	/* the API keys step: the chain's lines too */
@@ -284,6 +285,54 @@ check_api_credentials(struct check *ck, struct check_step *st)
 		st->res = CHECK_WARN;
 }
 
+/* max_send_rate and its file (design.md 7, "Sending rate"). */
+static void
+check_rate(struct check_step *st, const struct conf *c)
+{
+	const char *why;
+
+	if (c->max_send_rate <= 0) {
+		check_line(st, 0, "max_send_rate: off (SES's throttling is "
+		    "retried until retry_deadline, %d s)", c->retry_deadline);
+		return;
+	}
+	if ((why = rate_problem(c)) == NULL) {
+		check_line(st, 0, "max_send_rate %g recipients a second, "
+		    "rate_file %s: usable", c->max_send_rate, rate_path(c));
+		return;
+	}
+	check_line(st, 1, "max_send_rate %g, but rate_file %s cannot be "
+	    "used (%s): mail goes unpaced; make install creates it "
+	    "root:%s 0660 in a 0750 folder", c->max_send_rate, rate_path(c),
+	    why, INSTALL_GROUP);
+	if (st->res == CHECK_OK)
+		st->res = CHECK_WARN;
+}
+
+/* max_send_rate against the account's rate, when GetAccount gave it. */
+static int
+check_rate_account(struct check_step *st, const struct conf *c,
+    const struct api_account *ac)
+{
+	double r = c->max_send_rate;
+
+	if (!ac->has_quota || ac->rate <= 0 || r == ac->rate)
+		return 0;
+	if (r <= 0)
+		check_line(st, 0, "max_send_rate is off: bursts above %g a "
+		    "second are throttled and retried; set max_send_rate %g "
+		    "to pace them", ac->rate, ac->rate);
+	else if (r > ac->rate)
+		check_line(st, 1, "max_send_rate %g is above the account's %g "
+		    "a second: SES will throttle bursts; set max_send_rate %g "
+		    "(or this host's share)", r, ac->rate, ac->rate);
+	else
+		check_line(st, 0, "max_send_rate %g is below the account's %g "
+		    "a second: bursts go slower than SES allows (right when "
+		    "hosts share the account)", r, ac->rate);
+	return r > ac->rate;
+}
+
 static void
 check_config(struct check *ck)
 {
@@ -313,6 +362,7 @@ check_config(struct check *ck)
 	if (ck->api && c->proxy_host != NULL)
 		check_line(st, 0, "the API through the proxy %s port %d "
 		    "(CONNECT)", c->proxy_host, c->proxy_port);
+	check_rate(st, c);
 	check_end(ck, st, st->res, &config_fail);
 }
 
@@ -883,6 +933,8 @@ check_account(struct check *ck, struct check_step *st,
 	if (ac->enforcement[0] != '\0')
 		(void)strlcat(st->lines[first], ")", CHECK_LINE);
 	check_quota(st, ac);
+	if (check_rate_account(st, ck->c, ac))
+		res = CHECK_WARN;
 	if (ac->production == 0) {
 		check_sandbox(ck, st);
 		res = CHECK_WARN;

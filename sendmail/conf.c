@@ -66,6 +66,8 @@ enum conf_id {
 	KEY_MAX_RCPTS,
 	KEY_MAX_MSGS,
 	KEY_MAX_AGE,
+	KEY_MAX_SEND_RATE,
+	KEY_RATE_FILE,
 	KEY_LOG,
 	KEY_CREDENTIALS,
 	KEY_IMDS,
@@ -121,6 +123,9 @@ static const struct conf_key {
 	{ "max_messages_per_connection", KEY_MAX_MSGS,
 	    "a number from 1 to 100000" },
 	{ "max_connection_age", KEY_MAX_AGE, "seconds from 1 to 3600" },
+	{ "max_send_rate", KEY_MAX_SEND_RATE,
+	    "recipients a second from 0 (off) to 3600, like 14 or 0.5" },
+	{ "rate_file", KEY_RATE_FILE, "an absolute path" },
 	{ "log", KEY_LOG, "syslog, stderr or none" },
 	{ "credentials", KEY_CREDENTIALS, "sources among config env shared "
 	    "web-identity container imds, each once, in the order to try" },
@@ -698,6 +703,10 @@ conf_set(struct conf *c, enum conf_id id, char **v)
 		    &c->max_messages_per_connection);
 	case KEY_MAX_AGE:
 		return conf_int(*v, 1, 3600, &c->max_connection_age);
+	case KEY_MAX_SEND_RATE:
+		return conf_delay(*v, strlen(*v), &c->max_send_rate);
+	case KEY_RATE_FILE:
+		return conf_take(&c->rate_file, v, conf_is_path(*v));
 	case KEY_LOG:
 		if ((w = conf_word(*v, conf_log_words)) == -1)
 			return -1;
@@ -1216,6 +1225,8 @@ conf_free(struct conf *c)
 	free(c->admin_address);
 	free(c->helo);
 	free(c->configuration_set);
+	free(c->rate_file);
+	c->rate_file = NULL;
 	conf_free_list(c->verified, c->nverified);
 	c->region = c->host = c->username = c->ca_file = c->from = NULL;
 	c->admin_address = c->helo = c->configuration_set = NULL;

@@ -66,7 +66,8 @@ enum fail_kind {
 	FAIL_REPLY,		/* an SMTP reply refused: see code and stage */
 	FAIL_API,		/* an SES API error: HTTP status and type */
 	FAIL_CREDS,		/* no credential source gave keys */
-	FAIL_CREDS_TEMP		/* a credential endpoint did not answer */
+	FAIL_CREDS_TEMP,	/* a credential endpoint did not answer */
+	FAIL_RATE		/* max_send_rate: no turn before the deadline */
 };
 
 /*
@@ -202,6 +203,8 @@ struct conf {
 	int		 max_recipients;
 	int		 max_messages_per_connection;
 	int		 max_connection_age;
+	double		 max_send_rate;	/* recipients a second; 0: off */
+	char		*rate_file;	/* NULL: _PATH_SES_RATE */
 	enum conf_log	 log;
 };
 
@@ -891,6 +894,28 @@ void	 retry_start_clock(void);
 /* Seconds since retry_start_clock(). */
 double	 retry_elapsed(void);
 
+/* rate.c */
+/*
+ * With max_send_rate, open rate_file for the host's pacer (design.md 7):
+ * before the privilege drop, as the configuration.  A file that cannot
+ * be used is noted for rate_problem() and costs one warning at the first
+ * message, which then goes unpaced.  Never fails.
+ */
+void	 rate_open(const struct conf *c);
+/* rate_file, or its default. */
+const char *rate_path(const struct conf *c);
+/* Why pacing is on but the file cannot be used, or NULL. */
+const char *rate_problem(const struct conf *c);
+/*
+ * Take the turn of a message to n recipients: book it in the shared
+ * bucket and sleep until it comes.  left: seconds until retry_deadline.
+ * Returns 0 (go now; also when pacing is off or unusable), or -1 with f
+ * set (FAIL_RATE) when the turn would come after the deadline; nothing is
+ * booked then.
+ */
+int	 rate_take(const struct conf *c, size_t n, double left,
+	    struct fail *f);
+
 /* server.c */
 /*
  * -bs: speak SMTP on stdin/stdout until QUIT or EOF, submitting each
@@ -1118,6 +1143,8 @@ int	 fail_kind_exit(enum fail_kind kind);
 int	 fail_transient(const struct fail *f);
 /* Might another attempt now help? (never for a used-up daily quota) */
 int	 fail_retryable(const struct fail *f);
+/* SES's sending rate throttled it (not the daily quota): design.md 7. */
+int	 fail_throttled(const struct fail *f);
 /* What the user should do about f, or NULL: the 535 advice and such. */
 const char *fail_advice(const struct fail *f);
 /* The error line's text: f's text, then its advice; returns buf. */
@@ -1406,6 +1433,11 @@ int	 smtp_test_send(int fd, struct plan *p, struct txn *t);
 int	 smtp_test_cmd(int fd, const char *arg, int *wiped);
 double	 retry_jitter(double d);
 size_t	 retry_next_batch(const struct plan *p, size_t max, size_t *idx);
+double	 retry_backoff(int n);
+int64_t	 rate_parse(const char *buf, size_t len, const char *boot,
+	    int64_t now, int64_t horizon);
+int64_t	 rate_book(int64_t v, int64_t now, double r, size_t n,
+	    int64_t maxdebt, int64_t *nv);
 #endif
 
 #endif /* EXTERN_H */

@@ -31,6 +31,7 @@ struct rule {
 	const char	*text;		/* substring of the reply, or NULL */
 	int		 transient;	/* the condition may pass */
 	int		 retry;		/* another attempt now may help */
+	int		 throttle;	/* the sending rate: backoff */
 	int		 ex;		/* the sysexits code */
 	const char	*advice;	/* what to do, or NULL */
 };
@@ -47,6 +48,9 @@ static const char ADV_IAM[] =
 static const char ADV_QUOTA[] =
     "the 24-hour sending quota is used up: try again later or ask AWS for "
     "a higher quota";
+static const char ADV_RATE[] =
+    "SES's maximum send rate was exceeded until retry_deadline: set "
+    "max_send_rate to the account's rate, or raise retry_deadline";
 static const char ADV_TLS[] =
     "check host (the name must match the certificate) and ca_file";
 static const char ADV_HOST[] =
@@ -104,6 +108,8 @@ static const struct rule rules[] = {
 	    .advice = ADV_FSIZE },
 	{ .kind = FAIL_IO, .ex = EX_IOERR },
 	{ .kind = FAIL_SOFTWARE, .ex = EX_SOFTWARE },
+	/* The host's pacer booked past the deadline: its line says it all. */
+	{ .kind = FAIL_RATE, .transient = 1, .ex = EX_TEMPFAIL },
 	{ .kind = FAIL_DNS, .transient = 1, .retry = 1, .ex = EX_TEMPFAIL,
 	    .advice = ADV_RETRY },
 	{ .kind = FAIL_NET, .transient = 1, .retry = 1, .ex = EX_TEMPFAIL,
@@ -127,15 +133,16 @@ static const struct rule rules[] = {
 	 */
 	{ .kind = FAIL_API, .text = "Daily message quota exceeded",
 	    .transient = 1, .ex = EX_TEMPFAIL, .advice = ADV_QUOTA },
+	/* The sending rate (design.md 7, "Sending rate"). */
 	{ .kind = FAIL_API, .lo = 429, .hi = 429, .transient = 1, .retry = 1,
-	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	    .throttle = 1, .ex = EX_TEMPFAIL, .advice = ADV_RATE },
 	{ .kind = FAIL_API, .type = "TooManyRequestsException",
-	    .transient = 1, .retry = 1, .ex = EX_TEMPFAIL,
-	    .advice = ADV_RETRY },
+	    .transient = 1, .retry = 1, .throttle = 1, .ex = EX_TEMPFAIL,
+	    .advice = ADV_RATE },
 	{ .kind = FAIL_API, .type = "Throttling", .transient = 1, .retry = 1,
-	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	    .throttle = 1, .ex = EX_TEMPFAIL, .advice = ADV_RATE },
 	{ .kind = FAIL_API, .type = "ThrottlingException", .transient = 1,
-	    .retry = 1, .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
+	    .retry = 1, .throttle = 1, .ex = EX_TEMPFAIL, .advice = ADV_RATE },
 	{ .kind = FAIL_API, .lo = 500, .hi = 599, .transient = 1, .retry = 1,
 	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
 	{ .kind = FAIL_API, .type = "MessageRejected", .text = "not verified",
@@ -175,6 +182,9 @@ static const struct rule rules[] = {
 	{ .kind = FAIL_REPLY, .lo = 454, .hi = 454,
 	    .text = "Daily message quota exceeded", .transient = 1,
 	    .ex = EX_TEMPFAIL, .advice = ADV_QUOTA },
+	{ .kind = FAIL_REPLY, .lo = 454, .hi = 454,
+	    .text = "Maximum sending rate exceeded", .transient = 1,
+	    .retry = 1, .throttle = 1, .ex = EX_TEMPFAIL, .advice = ADV_RATE },
 	{ .kind = FAIL_REPLY, .lo = 400, .hi = 499, .transient = 1, .retry = 1,
 	    .ex = EX_TEMPFAIL, .advice = ADV_RETRY },
 	{ .kind = FAIL_REPLY, .lo = 535, .hi = 535, .ex = EX_NOPERM,
@@ -254,6 +264,15 @@ fail_retryable(const struct fail *f)
 
 	r = fail_rule(f);
 	return r != NULL && r->retry;
+}
+
+int
+fail_throttled(const struct fail *f)
+{
+	const struct rule *r;
+
+	r = fail_rule(f);
+	return r != NULL && r->throttle;
 }
 
 const char *

@@ -540,6 +540,40 @@ drop_privileges(void)
 		    "refusing to go on");
 }
 
+/*
+ * For the parse of the system's configuration only: the real and
+ * effective ids become the caller's, the saved ones keep the group, so
+ * that nothing the parse does runs with the privilege, and rate_open()
+ * can take it back for the one open the rate file needs.
+ */
+static void
+lower_privileges(void)
+{
+	if (setresgid(getgid(), getgid(), (gid_t)-1) == -1 ||
+	    setresuid(getuid(), getuid(), (uid_t)-1) == -1)
+		fatal(FAIL_OS, "cannot drop privileges: %s", strerror(errno));
+	undumpable();
+}
+
+/*
+ * Open the rate file (design.md 11) with the group privilege the saved
+ * ids kept, then drop it for good.
+ */
+static void
+open_rate_file(const struct conf *c)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) == -1 ||
+	    setresgid((gid_t)-1, sg, (gid_t)-1) == -1 ||
+	    setresuid((uid_t)-1, su, (uid_t)-1) == -1)
+		fatal(FAIL_OS, "cannot open the rate file with the group "
+		    "privilege: %s", strerror(errno));
+	rate_open(c);
+	drop_privileges();
+}
+
 static const char *
 user_name(uid_t uid)
 {
@@ -606,9 +640,12 @@ open_configuration(const char *path, int as_caller, struct stat *st,
 
 /*
  * The privilege sequence around the configuration (design.md 11): open
- * it (as the caller for -C by anyone but root), drop privileges for
- * good, then parse it, refuse unsafe permissions, prepare the secret.
- * Returns 0, or -1 with f set.
+ * it (as the caller for -C by anyone but root), parse it without the
+ * privilege in the real and effective ids, open the rate file it names
+ * with the privilege, drop privileges for good, then refuse unsafe
+ * permissions and prepare the secret.  A caller's -C drops them for good
+ * first: its rate file is opened as the caller.  Returns 0, or -1 with f
+ * set.
  */
 static int
 load_configuration(struct opts *o, struct conf *c, struct fail *f)
@@ -623,11 +660,15 @@ load_configuration(struct opts *o, struct conf *c, struct fail *f)
 	if (caller)
 		drop_privileges();
 	fd = open_configuration(path, caller, &st, f);
-	drop_privileges();
+	lower_privileges();
 	conf_init(c);
+	rv = fd == -1 ? -1 : conf_parse_fd(fd, path, c, err, sizeof(err));
+	if (rv == 0)
+		open_rate_file(c);
+	else
+		drop_privileges();
 	if (fd == -1)
 		return -1;
-	rv = conf_parse_fd(fd, path, c, err, sizeof(err));
 	(void)close(fd);
 	if (rv == 0 && conf_has_secret(c) &&
 	    (st.st_mode & (S_IRWXO | S_IWGRP))) {

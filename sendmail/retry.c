@@ -9,7 +9,10 @@
  * transactions of at most max_recipients on that connection, and a
  * transaction once accepted is never sent again.  Between attempts,
  * retry_delays jittered by up to 25%, all inside retry_deadline.  What
- * is worth retrying is decided in fail.c.
+ * is worth retrying is decided in fail.c.  SES's sending rate is another
+ * matter ("Sending rate"): a throttled attempt uses up no delay but waits
+ * an exponential backoff with full jitter, and with max_send_rate each
+ * message first takes its turn in the host's bucket (rate.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +44,26 @@ STATIC double
 retry_jitter(double d)
 {
 	return d * (0.75 + 0.5 * ((double)arc4random_uniform(10001) / 10000));
+}
+
+/*
+ * The wait after the n-th throttle in a row (from 0): anywhere between 0
+ * and min(16 s, 1 s * 2^n), evenly ("full jitter"), so that processes
+ * throttled together spread over the whole window.
+ */
+#define RETRY_BACKOFF_BASE	1.0
+#define RETRY_BACKOFF_CAP	16.0
+
+STATIC double
+retry_backoff(int n)
+{
+	double w = RETRY_BACKOFF_BASE;
+
+	while (n-- > 0 && w < RETRY_BACKOFF_CAP)
+		w *= 2;
+	if (w > RETRY_BACKOFF_CAP)
+		w = RETRY_BACKOFF_CAP;
+	return w * ((double)arc4random() / 4294967296.0);
 }
 
 static void
@@ -240,6 +263,37 @@ retry_attempt(const struct conf *c, struct plan *p, struct session *ss,
 	return rv;
 }
 
+/*
+ * The wait before the next attempt after f, or -1 when there is none:
+ * not retryable, out of retry_delays, or past the deadline.  A throttle
+ * uses up no delay; its backoff window is cut to the time left, so that
+ * no wait ends past the deadline (design.md 7).
+ */
+static double
+retry_wait(const struct conf *c, const struct fail *f, int *ndelays,
+    int *nthrottles, double left)
+{
+	double w;
+
+	if (fail_throttled(f)) {
+		w = retry_backoff((*nthrottles)++);
+		if (left <= 0.05)
+			return -1;
+		return w < left - 0.05 ? w : (left - 0.05) *
+		    ((double)arc4random() / 4294967296.0);
+	}
+	if ((size_t)*ndelays >= c->nretry_delays)
+		return -1;
+	w = retry_jitter(c->retry_delays[(*ndelays)++]);
+	return w < left ? w : -2;
+}
+
+static double
+retry_left(const struct conf *c, const struct result *r)
+{
+	return (double)c->retry_deadline - (retry_elapsed() - r->start);
+}
+
 int
 retry_submit(const struct conf *c, struct plan *p, int verbose,
     struct session *ss, struct result *r)
@@ -247,12 +301,16 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 	struct attempt a;
 	struct fail f;
 	double wait;
-	size_t max_attempts;
+	int ndelays = 0, nthrottles = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.verbose = verbose;
 	a.via = c->transport;
-	max_attempts = c->nretry_delays + 1;
+	/* The host's turn first: every recipient counts (rate.c). */
+	if (rate_take(c, p->rcpts.n, retry_left(c, r), &r->fail) == -1) {
+		r->delay = retry_elapsed() - r->start;
+		return -1;
+	}
 	for (r->attempts = 1;; r->attempts++) {
 		memset(&a.fail, 0, sizeof(a.fail));
 		if (retry_attempt(c, p, ss, r, &a) == 0)
@@ -278,15 +336,24 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 			    "(retry_after_data no)");
 		}
 		if (!fail_retryable(&f) ||
-		    (f.after_data && !c->retry_after_data) ||
-		    (size_t)r->attempts >= max_attempts) {
+		    (f.after_data && !c->retry_after_data)) {
 			r->fail = f;
 			break;
 		}
-		wait = retry_jitter(c->retry_delays[r->attempts - 1]);
+		wait = retry_wait(c, &f, &ndelays, &nthrottles,
+		    retry_left(c, r));
+		if (wait == -1) {
+			if (fail_throttled(&f))
+				log_warn("attempt %d via %s throttled at %s: "
+				    "%s; no time left before retry_deadline "
+				    "(%d s)", r->attempts, r->relay,
+				    fail_stage_name(f.stage), f.text,
+				    c->retry_deadline);
+			r->fail = f;
+			break;
+		}
 		/* No wait begins that would end past the deadline. */
-		if (retry_elapsed() - r->start + wait >=
-		    (double)c->retry_deadline) {
+		if (wait < 0) {
 			log_warn("attempt %d via %s failed at %s: %s; no time "
 			    "left before retry_deadline (%d s)", r->attempts,
 			    r->relay, fail_stage_name(f.stage), f.text,
@@ -294,9 +361,10 @@ retry_submit(const struct conf *c, struct plan *p, int verbose,
 			r->fail = f;
 			break;
 		}
-		log_warn("attempt %d via %s failed at %s: %s; next attempt in "
-		    "%.1f s", r->attempts, r->relay,
-		    fail_stage_name(f.stage), f.text, wait);
+		log_warn("attempt %d via %s %s at %s: %s; next attempt in "
+		    "%.1f s", r->attempts, r->relay, fail_throttled(&f) ?
+		    "throttled" : "failed", fail_stage_name(f.stage), f.text,
+		    wait);
 		retry_sleep(wait);
 	}
 	/* A recipient refusal stands when the rest went through. */

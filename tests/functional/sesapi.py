@@ -145,8 +145,10 @@ The checks, in this order, and the answers AWS does not document exactly
     too (the mailbox simulator's excepted): MessageRejected "Email address
     is not verified. ..."; with --quota, more recipients than the 24-hour
     quota leaves: LimitExceededException "Daily message quota exceeded.";
-    with --max-send-rate, a token bucket of that many recipients a second:
-    429 TooManyRequestsException "Maximum sending rate exceeded.".
+    with --max-send-rate, a token bucket of that many recipients a second
+    (sessim's: one second's worth and a quarter second more):
+    429 TooManyRequestsException "Maximum sending rate exceeded." (and the
+    event "throttled").
 """
 
 import argparse
@@ -661,7 +663,9 @@ class Server(sessim.Server):
         self.config_sets = set(x for x in opts.config_sets.split(",") if x)
         self.quota = opts.quota or QUOTA[opts.sandbox]
         self.rate = opts.max_send_rate or RATE[opts.sandbox]
-        self.tokens, self.tick = max(1.0, self.rate), time.monotonic()
+        self.tokens = max(1.0, self.rate) + \
+            self.rate * sessim.RATE_TOLERANCE
+        self.tick = time.monotonic()
         self.sent = 0                   # recipients accepted
         self.ctx = self.tls_context()
         self.stop = threading.Event()
@@ -752,7 +756,8 @@ class Server(sessim.Server):
                                "Daily message quota exceeded.")
             if self.opts.max_send_rate:
                 now = time.monotonic()
-                cap = max(1.0, self.rate)
+                cap = max(1.0, self.rate) + \
+                    self.rate * sessim.RATE_TOLERANCE
                 self.tokens = min(cap, self.tokens +
                                   (now - self.tick) * self.rate)
                 self.tick = now
@@ -955,7 +960,12 @@ class Server(sessim.Server):
                                " identities failed the check in region %s: "
                                "%s" % (self.opts.region.upper(),
                                        ", ".join(failed)))
-        self.admit(len(rcpt))
+        try:
+            self.admit(len(rcpt))
+        except ApiError as e:
+            if e.status == 429:
+                conn.event("throttled", rcpts=len(rcpt))
+            raise
         mid = sessim.message_id()
         info = {"scenario": conn.sid, "conn": conn.n, "request": k,
                 "from": doc["from"], "to": doc["to"], "cc": doc["cc"],

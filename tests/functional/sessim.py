@@ -88,6 +88,16 @@ FAULT = {"stage": S, "action": A, ...}
 Faults are checked before the command's normal rules, so they apply whatever
 the session state.
 
+With --max-send-rate R, SES's maximum send rate (ses.md 6.5): a token bucket
+of R recipients a second holding one second's worth (at least one) plus a
+quarter second's (RATE_TOLERANCE: SES lets short bursts pass, ses.md 6.5, and
+arrivals jitter by a few milliseconds after their sender's turn), full at the
+start; a message that passes every other check after the final dot and
+finds fewer tokens than its recipients (or than a full bucket, for a message
+with more) gets "454 Throttling failure: Maximum sending rate exceeded."
+and the event "throttled"; otherwise it takes one token per recipient
+(going into debt for a big one).
+
 Where ses.md gives no exact behaviour, the simulator chooses, strictly
 enough to catch a client bug:
   - checks after the final dot, in this order: more than 50 recipients (554),
@@ -159,6 +169,8 @@ UNIQUE_HEADERS = frozenset(h.lower() for h in """
 # (ses.md 6.3), besides the envelope sender.
 IDENTITY_HEADERS = ("from", "sender", "return-path")
 
+RATE_TOLERANCE = 0.25              # seconds of the rate, for short bursts
+THROTTLED = "454 Throttling failure: Maximum sending rate exceeded."
 TLS_DENIED = ("554 Access denied: Amazon SES no longer supports TLS 1.0 and "
               "TLS 1.1 connections. You must update your client to use TLS "
               "version 1.2 or above. To learn more and to update your client,"
@@ -790,6 +802,10 @@ class Session:
             self.event("rejected", reply=problem)
             self.reply(problem)
             return
+        if not self.server.admit(len(self.rcpts)):
+            self.event("throttled", rcpts=len(self.rcpts))
+            self.reply(THROTTLED)
+            return
         mid = message_id()
         self.store(raw, eml, mid)
         self.reply("250 Ok " + mid)
@@ -866,6 +882,9 @@ class Server:
         self.stop = threading.Event()
         self.lock = threading.Lock()    # counters and the output files
         self.counts = {}                # connections per scenario id
+        self.rate = opts.max_send_rate  # recipients a second; 0: no limit
+        self.tokens = max(1.0, self.rate) + self.rate * RATE_TOLERANCE
+        self.tick = time.monotonic()
         self.seq = 0
         self.threads = set()
         self.sessions = set()
@@ -873,6 +892,21 @@ class Server:
         self.events_f = open(os.path.join(self.dir, "events.jsonl"), "a")
         self.transcript_f = open(os.path.join(self.dir, "transcript.log"),
                                  "a", encoding="utf-8", errors="replace")
+
+    def admit(self, nrcpt):
+        """--max-send-rate: take nrcpt tokens, or False (throttled)."""
+        if not self.rate:
+            return True
+        with self.lock:
+            now = time.monotonic()
+            cap = max(1.0, self.rate) + self.rate * RATE_TOLERANCE
+            self.tokens = min(cap, self.tokens +
+                              (now - self.tick) * self.rate)
+            self.tick = now
+            if self.tokens < min(nrcpt, cap):
+                return False
+            self.tokens -= nrcpt
+            return True
 
     def tls_context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -1119,6 +1153,8 @@ def parse_args(argv):
     p.add_argument("--tls-min", choices=sorted(TLS_VERSIONS), default="1.2")
     p.add_argument("--tls-max", choices=sorted(TLS_VERSIONS), default="1.3")
     p.add_argument("--ipv6", action="store_true", help="also listen on ::1")
+    p.add_argument("--max-send-rate", type=float, default=0,
+                   help="recipients a second (454 throttling above it)")
     return p.parse_args(argv)
 
 

@@ -628,6 +628,67 @@ def main():
         t.ok("may not read" in r.err, "-C the real file: says the caller "
              "may not read it", r.err)
 
+        # max_send_rate's rate file (design.md 7 and 11): made by make
+        # install, opened before the drop, used only through that fd.
+        rdir = inst / "var" / "lib" / "ses-sendmail"
+        rate = rdir / "rate"
+        got = [(os.stat(x).st_uid, os.stat(x).st_gid,
+                oct(stat.S_IMODE(os.stat(x).st_mode))) for x in (rdir, rate)]
+        t.eq(got, [(0, gid, oct(0o750)), (0, gid, oct(0o660))],
+             "installed rate folder root:%s 0750, rate file 0660" % GROUP)
+        install_conf(max_send_rate=50, rate_file=rate)
+        p = user.start(prog, ["-i", RCPT], stdin=None)
+        blocked = wait_for(lambda: blocked_in(p.pid, "ses-sendmail"), 5)
+        fds = []
+        for fd in os.listdir("/proc/%d/fd" % p.pid) if blocked else ():
+            try:
+                fds.append(os.readlink("/proc/%d/fd/%s" % (p.pid, fd)))
+            except OSError:
+                pass
+        gids = status_ids(p.pid, "Gid")
+        t.ok(blocked and str(rate) in fds and
+             gids == [str(pw.pw_gid)] * 4,
+             "blocked on stdin: the rate file is open, every GID the "
+             "caller's", "fds %r, Gid %r" % (fds, gids))
+        p.stdin.write(MSG)
+        p.stdin.close()
+        rc, data = finish(p, 30)
+        t.eq(rc, 0, "paced send as the user", data[-1000:])
+        t.ok(rate.read_bytes().startswith(b"ses-sendmail-rate 1 "),
+             "the rate file was written through the descriptor",
+             repr(rate.read_bytes()[:100]))
+        before = rate.read_bytes()
+        for desc, cmd in (("open it for writing", ": > %s" % rate),
+                          ("read it", "cat %s" % rate),
+                          ("list its folder", "ls %s" % rdir)):
+            r = user.run("/bin/sh", ["-c", cmd])
+            t.ok(r.rc != 0 and "Permission denied" in r.err,
+                 "the user cannot %s" % desc, repr(r))
+        t.eq(rate.read_bytes(), before, "the rate file is unchanged")
+        # A caller's -C: dropped first, so the system file is out of
+        # reach: one warning, the message unpaced; its own file works.
+        own = user.home("rate") / "own.conf"
+        for rf, want in ((rate, "Permission denied"),
+                         (own.parent / "bucket", None)):
+            own.write_text(conf_text(max_send_rate=50, rate_file=rf,
+                                     log="stderr"))
+            os.chown(own, pw.pw_uid, pw.pw_gid)
+            os.chmod(own, 0o600)
+            FIXTURES.add(own)
+            r = as_user("-C the caller's file, rate_file %s" % rf.name,
+                        ["-C", own, "-i", RCPT], 0)
+            if want:
+                t.ok(r.err.count("sending without pacing") == 1 and
+                     want in r.err, "-C: the system rate file is out of "
+                     "reach: one warning, sent unpaced", r.err)
+            else:
+                t.ok("pacing" not in r.err and rf.read_bytes().startswith(
+                    b"ses-sendmail-rate 1 ") and rf.stat().st_uid ==
+                    pw.pw_uid, "-C: the caller's own rate file is made "
+                    "and used as the caller", r.err)
+        t.eq(rate.read_bytes(), before, "the system rate file is unchanged")
+        install_conf()
+
         # Flags that print or log.
         r = as_user("-v", ["-v", "-i", RCPT], 0)
         t.ok("AUTH PLAIN ***" in r.err, "-v masks AUTH PLAIN", r.err[-2000:])

@@ -206,6 +206,8 @@ def check_deb(deb):
             r"\.\./sbin/ses-sendmail$"]
     for w in want:
         t.ok(re.search(w, out, re.M), "dpkg -c: %s" % w)
+    t.ok("/var/lib/ses-sendmail/rate" not in out, "dpkg -c: no rate file "
+         "(postinst makes it: an upgrade must not replace the bucket)")
     rc, out = sh(["dpkg-deb", "-f", deb, "Provides", "Conflicts",
                   "Replaces"])
     t.eq(out.split("\n")[:3], ["Provides: mail-transport-agent",
@@ -225,6 +227,8 @@ def check_rpm(rpm):
     for w in (r"^-rwxr-sr-x .* root +sesmail .* /usr/sbin/ses-sendmail$",
               r"^-rw-r----- .* root +sesmail .* /etc/ses-sendmail\.conf$",
               r"^drwxr-x--- .* root +sesmail .* /var/lib/ses-sendmail$",
+              r"^-rw-rw---- .* root +sesmail .* "
+              r"/var/lib/ses-sendmail/rate$",
               r"^l.* /usr/sbin/sendmail\.ses-sendmail -> ses-sendmail$",
               r" /usr/share/man/man8/ses-sendmail\.8\.gz$"):
         t.ok(re.search(w, out, re.M), "rpm -qlvp: %s" % w)
@@ -275,6 +279,8 @@ def install(deb):
     t.eq(mode_of(CONF), "root:sesmail 0640", "%s root:sesmail 0640" % CONF)
     t.eq(mode_of(STATE), "root:sesmail 0750",
          "%s root:sesmail 0750" % STATE)
+    t.eq(mode_of(STATE + "/rate"), "root:sesmail 0660",
+         "%s/rate root:sesmail 0660" % STATE)
     for link in LINKS:
         t.eq(os.path.realpath(link), PROG, "%s leads to %s" % (link, PROG))
     rc, out = sh(["dpkg", "-S", "/usr/sbin/sendmail"])
@@ -302,8 +308,9 @@ def as_nobody(argv, stdin):
 
 
 def configure(sim, ca):
+    # max_send_rate: the senders pace through the package's rate file.
     write_conf(CONF, sim, ca_file=ca, admin_address=ADMIN, timeout=20,
-               **{"from": FROM, "log": "stderr"})
+               max_send_rate=50, **{"from": FROM, "log": "stderr"})
     os.chmod(CONF, 0o640)
 
 
@@ -345,6 +352,12 @@ def send(sim):
          b"R\xc3\xa9sultat: fini" in msgs[0]["eml"],
          "cron: delivered to admin_address with BODY=8BITMIME",
          repr(msgs)[-1500:])
+    with open(STATE + "/rate", "rb") as f:
+        booked = f.read()
+    t.ok(booked.startswith(b"ses-sendmail-rate "), "the senders, as "
+         "nobody, booked their turns in %s/rate" % STATE, repr(booked))
+    t.ok("rate_file" not in out and "warning" not in out, "cron: no "
+         "warning about the rate file", out)
 
 
 def security():

@@ -153,6 +153,8 @@ test_defaults(void)
 	is_int(c.max_messages_per_connection, 100,
 	    "max_messages_per_connection 100");
 	is_int(c.max_connection_age, 60, "max_connection_age 60");
+	ok(c.max_send_rate == 0 && c.rate_file == NULL,
+	    "max_send_rate 0 (off), rate_file its default");
 	is_int(c.log, CONF_LOG_SYSLOG, "log syslog");
 	ok(c.from == NULL && c.admin_address == NULL && c.helo == NULL &&
 	    c.ca_file == NULL && c.configuration_set == NULL &&
@@ -292,6 +294,14 @@ test_bad_values(void)
 	bad("max_messages_per_connection", "100001");
 	bad("max_connection_age", "0");
 	bad("max_connection_age", "3601");
+	good("max_send_rate 0.5");
+	good("max_send_rate 3600");
+	good("rate_file /run/ses-sendmail/rate");
+	bad("max_send_rate", "-1");
+	bad("max_send_rate", "3600.5");
+	bad("max_send_rate", "14/s");
+	bad("max_send_rate", "1e3");
+	bad("rate_file", "rate");
 	bad("log", "file");
 	bad("username", "two words");
 	bad("username",
