@@ -283,7 +283,7 @@ def per_message(t):
 
 def check_report(t):
     """--check: the configured rate, the file, the account's rate."""
-    with ApiSim(t.tmp, max_send_rate=7) as api:
+    with ApiSim(t.tmp, max_send_rate=7, verified="example.com") as api:
         cases = (
             (0, None, ["max_send_rate: off", "max_send_rate is off: bursts "
                        "above 7 a second are throttled"], 0),
