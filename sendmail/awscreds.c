@@ -135,18 +135,6 @@ awscreds_report(void (*fn)(void *, const char *), void *arg)
 		fn(arg, aw_lines[i]);
 }
 
-/* Printable ASCII without blanks, 1 to max octets. */
-static int
-aw_token(const char *s, size_t max)
-{
-	size_t n;
-
-	for (n = 0; s[n] != '\0'; n++)
-		if (s[n] <= ' ' || s[n] >= 0x7f)
-			return 0;
-	return n > 0 && n <= max;
-}
-
 /* The environment, except in a set-id run (main.c has cleared it). */
 static const char *
 aw_env(const char *name)
@@ -219,8 +207,8 @@ static int
 aw_take(struct awskeys *k, const char *id, const char *secret,
     const char *token, const char *what, char *why, size_t whylen)
 {
-	if (!aw_token(id, AW_ID_MAX) || !aw_token(secret, SIGV4_SECRET_MAX) ||
-	    (token != NULL && !aw_token(token, AW_TOKEN_MAX)))
+	if (!conf_is_token(id, AW_ID_MAX) || !conf_is_token(secret, SIGV4_SECRET_MAX) ||
+	    (token != NULL && !conf_is_token(token, AW_TOKEN_MAX)))
 		return log_reason(why, whylen, "%s: a key that is not "
 		    "printable ASCII without blanks, or too long", what) + 1;
 	k->id = strdup(id);
@@ -410,10 +398,10 @@ aw_src_web(struct awskeys *k, char *why, size_t whylen, struct fail *f)
 	if ((file = aw_env("AWS_WEB_IDENTITY_TOKEN_FILE")) == NULL)
 		return log_reason(why, whylen, "AWS_WEB_IDENTITY_TOKEN_FILE "
 		    "not set") + 1;
-	if ((arn = aw_env("AWS_ROLE_ARN")) == NULL || !aw_token(arn, 2048))
+	if ((arn = aw_env("AWS_ROLE_ARN")) == NULL || !conf_is_token(arn, 2048))
 		return log_reason(why, whylen, "AWS_ROLE_ARN not set") + 1;
 	if ((session = aw_env("AWS_ROLE_SESSION_NAME")) == NULL ||
-	    !aw_token(session, 64)) {
+	    !conf_is_token(session, 64)) {
 		(void)snprintf(name, sizeof(name), "ses-sendmail-%lld",
 		    (long long)time(NULL));
 		session = name;
@@ -455,7 +443,7 @@ aw_container_token(char *why, size_t whylen, int *failed)
 	if (file != NULL) {
 		if ((s = aw_read_file(file, why, whylen)) == NULL)
 			*failed = 1;
-		else if (!aw_token(s, AW_TOKEN_MAX)) {
+		else if (!conf_is_token(s, AW_TOKEN_MAX)) {
 			creds_free_secret(s);
 			(void)log_reason(why, whylen, "the authorization token "
 			    "file holds no token");
@@ -466,7 +454,7 @@ aw_container_token(char *why, size_t whylen, int *failed)
 	}
 	if ((tok = aw_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) == NULL)
 		return NULL;
-	if ((s = strdup(tok)) == NULL || !aw_token(s, AW_TOKEN_MAX)) {
+	if ((s = strdup(tok)) == NULL || !conf_is_token(s, AW_TOKEN_MAX)) {
 		creds_free_secret(s);
 		(void)log_reason(why, whylen, "AWS_CONTAINER_AUTHORIZATION_"
 		    "TOKEN is no token");

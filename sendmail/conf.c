@@ -203,7 +203,7 @@ conf_lower(char *s)
 }
 
 /* Printable ASCII without space, 1 to max octets. */
-static int
+int
 conf_is_token(const char *s, size_t max)
 {
 	size_t n;

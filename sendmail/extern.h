@@ -226,6 +226,8 @@ int	 conf_parse_buf(const char *buf, size_t len, const char *path,
 	    struct conf *c, char *err, size_t errlen);
 /* Does the configuration hold a secret (password or aws_secret)? */
 int	 conf_has_secret(const struct conf *);
+/* Printable ASCII without blanks (a key, a token), 1 to max octets. */
+int	 conf_is_token(const char *s, size_t max);
 /* Is this address or its domain in verified_domains? 1 yes, 0 no. */
 int	 conf_is_verified(const struct conf *, const char *addr);
 /* Free every string; wipes the secrets first. */

@@ -36,18 +36,6 @@
 static const char META_SILENT[] = "the metadata service did not answer in "
     "1 s: not EC2, or the hop limit is 1 and this runs in a container?";
 
-/* Printable ASCII without blanks, 1 to max octets. */
-static int
-meta_is_token(const char *s, size_t max)
-{
-	size_t n;
-
-	for (n = 0; s[n] != '\0'; n++)
-		if (s[n] <= ' ' || s[n] >= 0x7f)
-			return 0;
-	return n > 0 && n <= max;
-}
-
 /* A copy of a JSON string member that is a token, or NULL. */
 static char *
 meta_member(json_t *o, const char *name, size_t max)
@@ -58,7 +46,7 @@ meta_member(json_t *o, const char *name, size_t max)
 	if ((v = json_object_get(o, name)) == NULL || !json_is_string(v))
 		return NULL;
 	s = json_string_value(v);
-	return meta_is_token(s, max) ? strdup(s) : NULL;
+	return conf_is_token(s, max) ? strdup(s) : NULL;
 }
 
 int
@@ -216,7 +204,7 @@ meta_imds_token(struct http_client *hc, char *body, char *tok,
 		return meta_5xx("the metadata service", st, f, why, whylen);
 	if (st != 200)
 		return meta_imds_refused(st, "the token request", why, whylen);
-	if (!meta_is_token(body, META_TOKEN_MAX - 1))
+	if (!conf_is_token(body, META_TOKEN_MAX - 1))
 		return log_reason(why, whylen, "the metadata service gave no "
 		    "usable session token") + 1;
 	(void)strlcpy(tok, body, META_TOKEN_MAX);
