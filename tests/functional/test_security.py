@@ -33,7 +33,8 @@ outside); skipped as a whole otherwise.
 
 SES_INSTALLED=PATH runs the same checks against a set-group-ID program
 already installed at PATH with its configuration SES_INSTALLED_CONF
-(default /etc/ses-sendmail.conf), as tests/package/test_package.py does
+(default /etc/ses-sendmail.conf) and its rate folder SES_INSTALLED_STATE
+(default /var/lib/ses-sendmail), as tests/package/test_package.py does
 with the Debian package: no private build then, and neither the plain
 binary's case nor the symbolic links and race on the configuration's
 folder (that would open /etc to every user for a while).  The
@@ -630,7 +631,9 @@ def main():
 
         # max_send_rate's rate file (design.md 7 and 11): made by make
         # install, opened before the drop, used only through that fd.
-        rdir = inst / "var" / "lib" / "ses-sendmail"
+        rdir = Path(os.environ.get("SES_INSTALLED_STATE",
+                                   "/var/lib/ses-sendmail")) if INSTALLED \
+            else inst / "var" / "lib" / "ses-sendmail"
         rate = rdir / "rate"
         got = [(os.stat(x).st_uid, os.stat(x).st_gid,
                 oct(stat.S_IMODE(os.stat(x).st_mode))) for x in (rdir, rate)]

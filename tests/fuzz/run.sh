@@ -12,8 +12,11 @@ top=$(cd "$here/../.." && pwd)
 work=${FUZZ_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/ses-fuzz.XXXXXX")}
 mkdir -p "$work"
 srcs=$(ls "$top"/sendmail/*.c | grep -v '/main\.c$')
+# What configure would put in config.h and the Makefile's paths.
+printf '#define INSTALL_GROUP "sesmail"\n' >"$work/config.h"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
--DUNITTEST -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -I$top/sendmail -I$top/compat
+-DUNITTEST -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"
+-I$work -I$top/sendmail -I$top/compat
 $(pkg-config --cflags gnutls libbsd-overlay jansson)"
 libs=$(pkg-config --libs gnutls libbsd-overlay jansson)
 status=0
