@@ -158,13 +158,17 @@ def bursts(t):
         late = [p.end - p.start for p in b.procs if p.returncode == 75 and
                 p.end - p.start > early]
         said = all(BOOKED in p.err for p in b.procs if p.returncode == 75)
+        # Each process's deadline counts from its own start: the ones
+        # that started later (a loaded machine, a sanitizer build) have
+        # that much more room.
+        spread = max(p.start for p in b.procs) - min(p.start for p in b.procs)
         fit = rate + rate * dl
         t.ok(set(b.rcs) <= {0, 75} and b.count(75) > 0 and not late and
              said and len(sim.events("throttled")) == 0 and
-             fit - 5 <= b.count(0) <= fit + 2,
+             fit - 5 <= b.count(0) <= fit + 2 + rate * spread,
              "beyond deadline x rate (%d at %d/s, deadline %d s): %d sent, "
-             "%d exit 75 early with the reason, none late" %
-             (n, rate, dl, b.count(0), b.count(75)),
+             "%d exit 75 early with the reason, none late (starts spread "
+             "over %.2f s)" % (n, rate, dl, b.count(0), b.count(75), spread),
              "late %r, rcs %r" % (late[:5], b.rcs))
 
 
