@@ -663,9 +663,7 @@ class Server(sessim.Server):
         self.config_sets = set(x for x in opts.config_sets.split(",") if x)
         self.quota = opts.quota or QUOTA[opts.sandbox]
         self.rate = opts.max_send_rate or RATE[opts.sandbox]
-        self.tokens = max(1.0, self.rate) + \
-            self.rate * sessim.RATE_TOLERANCE
-        self.tick = time.monotonic()
+        self.bucket = sessim.SendRate(opts.max_send_rate)
         self.sent = 0                   # recipients accepted
         self.ctx = self.tls_context()
         self.stop = threading.Event()
@@ -754,17 +752,9 @@ class Server(sessim.Server):
             if self.opts.quota and self.sent + nrcpt > self.quota:
                 raise ApiError(400, "LimitExceededException",
                                "Daily message quota exceeded.")
-            if self.opts.max_send_rate:
-                now = time.monotonic()
-                cap = max(1.0, self.rate) + \
-                    self.rate * sessim.RATE_TOLERANCE
-                self.tokens = min(cap, self.tokens +
-                                  (now - self.tick) * self.rate)
-                self.tick = now
-                if self.tokens < min(nrcpt, cap):
-                    raise ApiError(429, "TooManyRequestsException",
-                                   "Maximum sending rate exceeded.")
-                self.tokens -= nrcpt
+            if not self.bucket.admit(nrcpt):
+                raise ApiError(429, "TooManyRequestsException",
+                               "Maximum sending rate exceeded.")
             self.sent += nrcpt
 
     # --- authentication -----------------------------------------------------

@@ -170,6 +170,33 @@ UNIQUE_HEADERS = frozenset(h.lower() for h in """
 IDENTITY_HEADERS = ("from", "sender", "return-path")
 
 RATE_TOLERANCE = 0.25              # seconds of the rate, for short bursts
+
+
+class SendRate:
+    """SES's maximum send rate, for both simulators: a token bucket of
+    `rate` recipients a second holding one second's worth and
+    RATE_TOLERANCE more, full at the start; 0: no limit."""
+
+    def __init__(self, rate):
+        self.rate = rate
+        self.cap = max(1.0, rate) + rate * RATE_TOLERANCE
+        self.tokens = self.cap
+        self.tick = time.monotonic()
+        self.lock = threading.Lock()
+
+    def admit(self, nrcpt):
+        """Take nrcpt tokens: True, or False (throttled)."""
+        if not self.rate:
+            return True
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.cap, self.tokens +
+                              (now - self.tick) * self.rate)
+            self.tick = now
+            if self.tokens < min(nrcpt, self.cap):
+                return False
+            self.tokens -= nrcpt
+            return True
 THROTTLED = "454 Throttling failure: Maximum sending rate exceeded."
 TLS_DENIED = ("554 Access denied: Amazon SES no longer supports TLS 1.0 and "
               "TLS 1.1 connections. You must update your client to use TLS "
@@ -802,7 +829,7 @@ class Session:
             self.event("rejected", reply=problem)
             self.reply(problem)
             return
-        if not self.server.admit(len(self.rcpts)):
+        if not self.server.rate.admit(len(self.rcpts)):
             self.event("throttled", rcpts=len(self.rcpts))
             self.reply(THROTTLED)
             return
@@ -882,9 +909,7 @@ class Server:
         self.stop = threading.Event()
         self.lock = threading.Lock()    # counters and the output files
         self.counts = {}                # connections per scenario id
-        self.rate = opts.max_send_rate  # recipients a second; 0: no limit
-        self.tokens = max(1.0, self.rate) + self.rate * RATE_TOLERANCE
-        self.tick = time.monotonic()
+        self.rate = SendRate(opts.max_send_rate)
         self.seq = 0
         self.threads = set()
         self.sessions = set()
@@ -892,21 +917,6 @@ class Server:
         self.events_f = open(os.path.join(self.dir, "events.jsonl"), "a")
         self.transcript_f = open(os.path.join(self.dir, "transcript.log"),
                                  "a", encoding="utf-8", errors="replace")
-
-    def admit(self, nrcpt):
-        """--max-send-rate: take nrcpt tokens, or False (throttled)."""
-        if not self.rate:
-            return True
-        with self.lock:
-            now = time.monotonic()
-            cap = max(1.0, self.rate) + self.rate * RATE_TOLERANCE
-            self.tokens = min(cap, self.tokens +
-                              (now - self.tick) * self.rate)
-            self.tick = now
-            if self.tokens < min(nrcpt, cap):
-                return False
-            self.tokens -= nrcpt
-            return True
 
     def tls_context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
