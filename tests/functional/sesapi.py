@@ -514,18 +514,7 @@ class Conn:
             self.exchange()
 
     def start_tls(self):
-        try:
-            self.sock = self.server.ctx.wrap_socket(self.sock,
-                                                    server_side=True)
-        except socket.timeout:
-            raise Hangup("tls timeout") from None
-        except (ssl.SSLError, OSError) as e:
-            self.event("tls", error=str(e))
-            raise Hangup("tls failed") from None
-        self.tls = self.sock.version()
-        self.sni = getattr(self.sock, "sni", None)
-        self.event("tls", version=self.tls, cipher=self.sock.cipher()[0],
-                   sni=self.sni, alpn=self.sock.selected_alpn_protocol())
+        sessim.accept_tls(self, Hangup, alpn=True)
 
     def exchange(self):
         """One request and its answer."""

@@ -593,18 +593,7 @@ class Session:
                 raise Hangup("fault garbage")
             self.apply(f)
         self.rbuf.clear()               # RFC 3207 5: no plaintext carried over
-        try:
-            self.sock = self.server.ctx.wrap_socket(self.sock,
-                                                    server_side=True)
-        except socket.timeout:
-            raise Hangup("tls timeout") from None
-        except (ssl.SSLError, OSError) as e:
-            self.event("tls", error=str(e))
-            raise Hangup("tls failed") from None
-        self.tls = self.sock.version()
-        self.sni = getattr(self.sock, "sni", None)
-        self.event("tls", version=self.tls, cipher=self.sock.cipher()[0],
-                   sni=self.sni)
+        accept_tls(self, Hangup)
         self.ehlo = None
         self.auth = None
         self.reset_transaction()
@@ -1119,6 +1108,24 @@ def note_sni(sock, server_name, ctx):
     Session.start_tls() finds it.  Returning None lets the handshake go on
     with the one certificate."""
     sock.sni = server_name
+
+
+def accept_tls(conn, hangup, alpn=False):
+    """The server's side of the handshake on conn.sock, for both
+    simulators: conn.tls and conn.sni set and a "tls" event written (with
+    the ALPN protocol chosen when alpn), or hangup raised."""
+    try:
+        conn.sock = conn.server.ctx.wrap_socket(conn.sock, server_side=True)
+    except socket.timeout:
+        raise hangup("tls timeout") from None
+    except (ssl.SSLError, OSError) as e:
+        conn.event("tls", error=str(e))
+        raise hangup("tls failed") from None
+    conn.tls = conn.sock.version()
+    conn.sni = getattr(conn.sock, "sni", None)
+    extra = {"alpn": conn.sock.selected_alpn_protocol()} if alpn else {}
+    conn.event("tls", version=conn.tls, cipher=conn.sock.cipher()[0],
+               sni=conn.sni, **extra)
 
 
 def bind(family, host, port):

@@ -300,16 +300,19 @@ class Sim(_Helper):
         self.current = sid
         return sid
 
+    BODIES = ("raw", "eml")     # what the simulator stores beside .json
+
     def messages(self, scenario=None):
         """Accepted messages of the scenario (default: current), in order:
-        the .json fields plus "raw" and "eml" bytes."""
+        the .json fields plus its BODIES as bytes (the SMTP simulator's
+        "raw" wire form and "eml"; the API simulator's decoded "raw")."""
         sid = scenario or self.current
         out = []
         for j in sorted((self.dir / "messages").glob("*.json")):
             info = json.loads(j.read_text())
             if info["scenario"] == sid:
-                info["raw"] = j.with_suffix(".raw").read_bytes()
-                info["eml"] = j.with_suffix(".eml").read_bytes()
+                for body in self.BODIES:
+                    info[body] = j.with_suffix("." + body).read_bytes()
                 out.append(info)
         return out
 
@@ -408,6 +411,7 @@ class ApiSim(Sim):
 
     SCRIPT = API_SIMULATOR
     PREFIX = "apisim-"
+    BODIES = ("raw",)
 
     def __init__(self, tmpdir, cert="server", pki=None, timeout=10, **opts):
         self._start(tmpdir, cert, pki, timeout, opts)
@@ -429,18 +433,6 @@ class ApiSim(Sim):
                 spec[key] = value
         spec.update(extra)
         return self._install(sid, spec)
-
-    def messages(self, scenario=None):
-        """Accepted messages of the scenario (default: current), in order:
-        the .json fields plus "raw" (the decoded message, bytes)."""
-        sid = scenario or self.current
-        out = []
-        for j in sorted((self.dir / "messages").glob("*.json")):
-            info = json.loads(j.read_text())
-            if info["scenario"] == sid:
-                info["raw"] = j.with_suffix(".raw").read_bytes()
-                out.append(info)
-        return out
 
     def requests(self, scenario=None):
         """The scenario's request events, in order."""
