@@ -207,7 +207,8 @@ static int
 aw_take(struct awskeys *k, const char *id, const char *secret,
     const char *token, const char *what, char *why, size_t whylen)
 {
-	if (!conf_is_token(id, AW_ID_MAX) || !conf_is_token(secret, SIGV4_SECRET_MAX) ||
+	if (!conf_is_token(id, AW_ID_MAX) ||
+	    !conf_is_token(secret, SIGV4_SECRET_MAX) ||
 	    (token != NULL && !conf_is_token(token, AW_TOKEN_MAX)))
 		return log_reason(why, whylen, "%s: a key that is not "
 		    "printable ASCII without blanks, or too long", what) + 1;

@@ -81,7 +81,7 @@ struct check {
 	char			 id_addr[SES_MAX_ADDR + 1];	/* or "" */
 	const char		*id_domain;	/* in id_addr, or NULL */
 	int			 id_verified;	/* 1, 0, -1: unknown */
-	const char		*id_by;		/* "address", "domain", "none" */
+	const char		*id_by;	/* "address", "domain", "none" */
 	char			 id_dkim[24];	/* DkimAttributes.Status */
 	int			 confset;	/* exists: 1, 0, -1 unknown */
 	int			 creds;		/* the chain: 0 keys, -1 none */
@@ -1104,7 +1104,8 @@ check_read(struct check *ck, struct api **ap, const char *prefix,
 	if (sigv4_uri_encode(name, strlen(name), enc, sizeof(enc)) == -1 ||
 	    (size_t)snprintf(path, sizeof(path), "%s%s", prefix, enc) >=
 	    sizeof(path)) {
-		fail_set(f, FAIL_USAGE, SMTP_STAGE_NONE, "the name is too long");
+		fail_set(f, FAIL_USAGE, SMTP_STAGE_NONE, "the name is too "
+		    "long");
 		return CHECK_READ_ERROR;
 	}
 	if (*ap != NULL && !api_reusable(*ap)) {
@@ -1237,8 +1238,8 @@ check_sender(struct check *ck, struct check_step *st)
 		    "is -f, else the message's From:, else USER@HOST; SES "
 		    "checks at send time that it (or its domain) is verified",
 		    c->path);
-		check_line(st, 1, "run ses-sendmail --check -f ADDRESS to check "
-		    "an address now, or set from");
+		check_line(st, 1, "run ses-sendmail --check -f ADDRESS to "
+		    "check an address now, or set from");
 		check_end(ck, st, CHECK_SKIP, NULL);
 		return -1;
 	}

@@ -115,7 +115,8 @@ enum conf_tls {
 };
 
 enum conf_transport {
-	CONF_TRANSPORT_AUTO = 0,	/* SMTP with its credentials, else API */
+	CONF_TRANSPORT_AUTO = 0,	/* SMTP with its credentials, else
+					 * the API */
 	CONF_TRANSPORT_SMTP,
 	CONF_TRANSPORT_API
 };
@@ -1086,7 +1087,8 @@ struct api_account {
  */
 struct api_identity {
 	int		 verified;	/* VerifiedForSendingStatus */
-	char		 type[24];	/* IdentityType: EMAIL_ADDRESS, DOMAIN */
+	char		 type[24];	/* IdentityType: EMAIL_ADDRESS,
+					 * DOMAIN */
 	char		 status[24];	/* VerificationStatus: SUCCESS... */
 	char		 dkim[24];	/* DkimAttributes.Status */
 	int		 signing;	/* DkimAttributes.SigningEnabled */
@@ -1094,7 +1096,8 @@ struct api_identity {
 /* What GetConfigurationSet says (ses.md 9.4). */
 struct api_confset {
 	char		 name[72];	/* ConfigurationSetName */
-	int		 sending;	/* SendingOptions.SendingEnabled, or -1 */
+	int		 sending;	/* SendingOptions.SendingEnabled,
+					 * or -1 */
 };
 /*
  * s as a JSON string with its quotes, escaped (RFC 8259 7).  Returns the
@@ -1131,7 +1134,8 @@ int	 api_parse_account(const char *body, size_t len,
  */
 int	 api_parse_identity(const char *body, size_t len,
 	    struct api_identity *id);
-int	 api_parse_confset(const char *body, size_t len, struct api_confset *cs);
+int	 api_parse_confset(const char *body, size_t len,
+	    struct api_confset *cs);
 
 /* fail.c */
 /* Set f's kind, stage and text (printf-style; made printable). */
